@@ -1,0 +1,19 @@
+//! Kith's schema migrations.
+//!
+//! This crate never imports `entity`: a migration is frozen history, and must keep compiling
+//! (and meaning the same thing) after the models move on.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_graph;
+
+/// Every migration Kith knows, in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_create_graph::Migration)]
+    }
+}

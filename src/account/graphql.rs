@@ -1,0 +1,134 @@
+//! GraphQL types and queries of accounts.
+
+use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::account;
+
+use super::loader::AccountById;
+use super::service::{self, AccountFilterParams};
+use crate::contact::graphql::Contact;
+use crate::contact::loader::ContactsByAccount;
+use crate::customer::graphql::{Customer, check_search_length};
+use crate::customer::loader::CustomerById;
+use crate::db_enum::db_enum;
+use crate::error::from_loader;
+use crate::graphql_context::{ContextExt, parse_id};
+use crate::paging::{Page, PageInput, page_request};
+
+db_enum! {
+    /// Lifecycle state of an account.
+    pub enum AccountStatus {
+        /// In use.
+        Active => "ACTIVE",
+        /// Temporarily blocked.
+        Suspended => "SUSPENDED",
+        /// Closed for good; kept for history.
+        Closed => "CLOSED",
+    }
+}
+
+/// An account a customer holds (a billing or service relationship).
+pub struct Account(pub account::Model);
+
+#[Object]
+impl Account {
+    /// Unique id (a UUID).
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The account's reference number, unique when set.
+    async fn account_number(&self) -> Option<&str> {
+        self.0.account_number.as_deref()
+    }
+    /// Lifecycle state.
+    async fn status(&self) -> async_graphql::Result<AccountStatus> {
+        AccountStatus::from_db(&self.0.status)
+    }
+    /// The customer that holds the account; null for callers who may not see customers
+    /// (AGENCY sees account-level data only).
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        let row = from_loader(
+            ctx.loader::<CustomerById>()?
+                .load_one(self.0.customer_id)
+                .await,
+        )?;
+        Ok(row.map(Customer))
+    }
+    /// The account-level contacts, oldest first.
+    async fn contacts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Contact>> {
+        let rows = from_loader(ctx.loader::<ContactsByAccount>()?.load_one(self.0.id).await)?;
+        Ok(rows.unwrap_or_default().into_iter().map(Contact).collect())
+    }
+    /// When the account was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the account last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Incremented by every change; pass it as `expectedVersion` to update safely.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+/// Narrows the `accounts` list. All given fields must match.
+#[derive(Clone, Debug, Default, InputObject)]
+pub struct AccountFilter {
+    /// Accounts of this customer.
+    pub customer_id: Option<ID>,
+    /// Accounts in this state.
+    pub status: Option<AccountStatus>,
+    /// Every whitespace-separated term occurs in the name or account number (ignoring case).
+    pub search: Option<String>,
+}
+
+impl AccountFilter {
+    fn into_params(self) -> async_graphql::Result<AccountFilterParams> {
+        check_search_length(self.search.as_deref())?;
+        Ok(AccountFilterParams {
+            customer_id: self
+                .customer_id
+                .map(|id| parse_id(&id, "filter.customerId"))
+                .transpose()?,
+            status: self.status.map(AccountStatus::as_db),
+            search: self.search,
+        })
+    }
+}
+
+/// Account queries.
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// One account by id; null if it does not exist or is outside the caller's scope.
+    async fn account(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Account>> {
+        ctx.principal()?;
+        let id = parse_id(&id, "id")?;
+        let row = from_loader(ctx.loader::<AccountById>()?.load_one(id).await)?;
+        Ok(row.map(Account))
+    }
+
+    /// The accounts the caller may see, a page at a time, oldest first.
+    async fn accounts(
+        &self,
+        ctx: &Context<'_>,
+        page: Option<PageInput>,
+        filter: Option<AccountFilter>,
+    ) -> async_graphql::Result<Page<Account>> {
+        let scope = ctx.scope()?;
+        let request = page_request(page, ctx)?;
+        let filter = filter.unwrap_or_default().into_params()?;
+        let rows = service::list(ctx.db()?, scope, filter, request)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(Page::from_rows(rows, Account))
+    }
+}

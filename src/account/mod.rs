@@ -1,0 +1,5 @@
+//! Accounts: each belongs to one customer.
+
+pub mod graphql;
+pub mod loader;
+pub mod service;

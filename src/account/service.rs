@@ -1,0 +1,87 @@
+//! Reading accounts within the caller's scope.
+
+use entity::account;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::auth::Scope;
+use crate::error::Result;
+use crate::paging::{PageRequest, RowPage, fetch_page};
+use crate::text_search::matches_all_terms;
+
+/// Filters of the `accounts` list.
+#[derive(Clone, Debug, Default)]
+pub struct AccountFilterParams {
+    /// Accounts of this customer.
+    pub customer_id: Option<Uuid>,
+    /// Stored status value.
+    pub status: Option<&'static str>,
+    /// Name or account number contains every term, ignoring case.
+    pub search: Option<String>,
+}
+
+/// One account, if it exists and the caller may see it.
+#[tracing::instrument(skip(db))]
+pub async fn find(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<account::Model>> {
+    Ok(account::Entity::find_by_id(id)
+        .filter(scope.account_condition())
+        .one(db)
+        .await?)
+}
+
+/// A page of the accounts the caller may see.
+#[tracing::instrument(skip(db))]
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: AccountFilterParams,
+    page: PageRequest,
+) -> Result<RowPage<account::Model>> {
+    let mut select = account::Entity::find().filter(scope.account_condition());
+    if let Some(customer_id) = filter.customer_id {
+        select = select.filter(account::Column::CustomerId.eq(customer_id));
+    }
+    if let Some(status) = filter.status {
+        select = select.filter(account::Column::Status.eq(status));
+    }
+    if let Some(search) = &filter.search {
+        select = select.filter(matches_all_terms(
+            search,
+            &[account::Column::Name, account::Column::AccountNumber],
+        ));
+    }
+    fetch_page(db, select, account::Column::Id, page).await
+}
+
+/// The accounts among `ids` the caller may see (one statement, for loaders).
+#[tracing::instrument(skip(db, ids), fields(keys = ids.len()))]
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    ids: &[Uuid],
+) -> Result<Vec<account::Model>> {
+    Ok(account::Entity::find()
+        .filter(account::Column::Id.is_in(ids.iter().copied()))
+        .filter(scope.account_condition())
+        .all(db)
+        .await?)
+}
+
+/// The accounts of the customers `customer_ids` the caller may see, oldest first.
+#[tracing::instrument(skip(db, customer_ids), fields(keys = customer_ids.len()))]
+pub async fn of_customers(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    customer_ids: &[Uuid],
+) -> Result<Vec<account::Model>> {
+    Ok(account::Entity::find()
+        .filter(account::Column::CustomerId.is_in(customer_ids.iter().copied()))
+        .filter(scope.account_condition())
+        .order_by_asc(account::Column::Id)
+        .all(db)
+        .await?)
+}

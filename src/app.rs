@@ -1,0 +1,148 @@
+//! Building and running the server: `App::build` binds, `run_until_stopped` serves until
+//! SIGINT or SIGTERM and then drains in-flight requests.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::auth::jwt::random_secret;
+use crate::auth::{JwtKeys, Role};
+use crate::config::Settings;
+use crate::db;
+use crate::error::{AppError, Result};
+use crate::http::{self, AppState};
+use crate::metrics::Metrics;
+use crate::schema;
+
+/// Lifetime of the ADMIN token printed by a development server.
+const DEV_TOKEN_TTL: Duration = Duration::from_secs(12 * 3600);
+
+/// A bound, ready-to-run server.
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+    dev_token: Option<String>,
+}
+
+impl App {
+    /// Connect (applying migrations), build the schema and bind the listener.
+    ///
+    /// Without `JWT_SECRET` or `JWT_PUBLIC_KEY_FILE` the server makes up a random signing key
+    /// and an ADMIN token for it (see [`App::dev_token`]): convenient in development, useless
+    /// to anyone else, gone at restart.
+    pub async fn build(settings: Settings) -> Result<App> {
+        let metrics = Arc::new(Metrics::default());
+        let db = db::connect(
+            &settings.database_url,
+            settings.db_max_connections,
+            metrics.clone(),
+        )
+        .await?;
+        Self::build_with(settings, db, metrics).await
+    }
+
+    /// As [`App::build`], over an open connection whose statements `metrics` counts.
+    pub async fn build_with(
+        settings: Settings,
+        db: DatabaseConnection,
+        metrics: Arc<Metrics>,
+    ) -> Result<App> {
+        let development = settings.jwt_secret.is_none() && settings.jwt_public_key_file.is_none();
+        let dev_secret = development.then(random_secret);
+        let keys = JwtKeys::from_settings(&settings, dev_secret.as_deref())?;
+        let dev_token = match dev_secret {
+            Some(_) => {
+                let claims =
+                    keys.claims("kith-dev", &[Role::Admin], None, Vec::new(), DEV_TOKEN_TTL);
+                Some(keys.sign(&claims)?)
+            }
+            None => None,
+        };
+        let listener = TcpListener::bind(settings.bind).await.map_err(|error| {
+            AppError::Internal(format!("cannot bind {}: {error}", settings.bind))
+        })?;
+        let settings = Arc::new(settings);
+        let state = AppState {
+            schema: schema::build(settings.clone(), db.clone()),
+            db,
+            keys: Arc::new(keys),
+            metrics,
+            playground_token: dev_token.clone(),
+        };
+        Ok(App {
+            listener,
+            state,
+            dev_token,
+        })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// `host:port` as bound, for messages.
+    pub fn local_addr_display(&self) -> String {
+        self.listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default()
+    }
+
+    /// The ADMIN token of a development server that made up its own key.
+    pub fn dev_token(&self) -> Option<&str> {
+        self.dev_token.as_deref()
+    }
+
+    /// Serve until SIGINT or SIGTERM, then finish in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serve until `shutdown` completes, then finish in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let db = self.state.db.clone();
+        let router = http::router(self.state);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        if let Err(error) = db.close().await {
+            tracing::warn!(%error, "closing the database pool failed");
+        }
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

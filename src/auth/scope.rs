@@ -1,0 +1,188 @@
+//! Row-level read scoping, written once and applied by every service query and loader.
+//!
+//! A [`Scope`] turns into SQL conditions on each table, so out-of-scope rows are never read
+//! at all: nothing can leak through a list, a nested edge or a loader cache.
+
+use std::collections::BTreeSet;
+
+use entity::{account, contact, customer, shared_contact_link};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition};
+use uuid::Uuid;
+
+use super::Role;
+
+/// Which customers an AGENCY caller reaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgencyReach {
+    /// The token had no `customers` claim.
+    AllCustomers,
+    /// Only these customers' accounts.
+    Customers(Vec<Uuid>),
+}
+
+/// What a caller may read. Several roles combine as the union of what each grants.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// ADMIN or SERVICE: everything.
+    everything: bool,
+    /// CUSTOMER, DELEGATE, INTERMEDIARY: these customers, their accounts and all their contacts
+    /// (direct, account-level and linked shared ones).
+    customers: Vec<Uuid>,
+    /// AGENCY: accounts and account-level contacts only.
+    agency: Option<AgencyReach>,
+}
+
+impl Scope {
+    /// The scope granted by a set of roles and the token's `customers` claim.
+    pub fn for_roles(roles: &BTreeSet<Role>, customers: Option<&[Uuid]>) -> Scope {
+        let everything = roles.contains(&Role::Admin) || roles.contains(&Role::Service);
+        let customer_level = [Role::Customer, Role::Delegate, Role::Intermediary]
+            .iter()
+            .any(|role| roles.contains(role));
+        let agency = roles.contains(&Role::Agency).then(|| match customers {
+            None => AgencyReach::AllCustomers,
+            Some(ids) => AgencyReach::Customers(ids.to_vec()),
+        });
+        Scope {
+            everything,
+            customers: if customer_level {
+                customers.map(<[Uuid]>::to_vec).unwrap_or_default()
+            } else {
+                Vec::new()
+            },
+            agency,
+        }
+    }
+
+    /// The scope of ADMIN and SERVICE callers (and of internal tools such as `seed`).
+    pub fn everything() -> Scope {
+        Scope {
+            everything: true,
+            ..Scope::default()
+        }
+    }
+
+    /// Whether this scope sees every row.
+    pub fn is_everything(&self) -> bool {
+        self.everything
+    }
+
+    /// Rows of `customer` the caller may see. AGENCY callers see no customer rows.
+    pub fn customer_condition(&self) -> Condition {
+        if self.everything {
+            return Condition::all();
+        }
+        Condition::all().add(customer::Column::Id.is_in(self.customers.iter().copied()))
+    }
+
+    /// Rows of `account` the caller may see.
+    pub fn account_condition(&self) -> Condition {
+        if self.everything {
+            return Condition::all();
+        }
+        let mut any =
+            Condition::any().add(account::Column::CustomerId.is_in(self.customers.iter().copied()));
+        match &self.agency {
+            Some(AgencyReach::AllCustomers) => return Condition::all(),
+            Some(AgencyReach::Customers(ids)) => {
+                any = any.add(account::Column::CustomerId.is_in(ids.iter().copied()));
+            }
+            None => {}
+        }
+        any
+    }
+
+    /// Rows of `contact` the caller may see: owned by one of its customers (directly or through
+    /// an account), shared and linked to one of them, or (AGENCY) account-level.
+    pub fn contact_condition(&self) -> Condition {
+        if self.everything {
+            return Condition::all();
+        }
+        let mut any = Condition::any();
+        if !self.customers.is_empty() {
+            any = any
+                .add(contact::Column::CustomerId.is_in(self.customers.iter().copied()))
+                .add(
+                    contact::Column::Id.in_subquery(
+                        Query::select()
+                            .column(shared_contact_link::Column::ContactId)
+                            .from(shared_contact_link::Entity)
+                            .and_where(
+                                shared_contact_link::Column::CustomerId
+                                    .is_in(self.customers.iter().copied()),
+                            )
+                            .to_owned(),
+                    ),
+                );
+        }
+        match &self.agency {
+            Some(AgencyReach::AllCustomers) => {
+                any = any.add(contact::Column::AccountId.is_not_null());
+            }
+            Some(AgencyReach::Customers(ids)) => {
+                any = any.add(
+                    Condition::all()
+                        .add(contact::Column::AccountId.is_not_null())
+                        .add(contact::Column::CustomerId.is_in(ids.iter().copied())),
+                );
+            }
+            None => {}
+        }
+        if any.is_empty() {
+            // An empty OR would mean "no restriction"; this caller sees no contact at all.
+            return Condition::all().add(Expr::val(false));
+        }
+        any
+    }
+
+    /// Rows of a child of `contact` (contact points, address links) the caller may see:
+    /// those whose contact it may see. `contact_id` names the child's foreign key column.
+    pub fn contact_child_condition(&self, contact_id: SimpleExpr) -> Condition {
+        if self.everything {
+            return Condition::all();
+        }
+        Condition::all().add(
+            contact_id.in_subquery(
+                Query::select()
+                    .column(contact::Column::Id)
+                    .from(contact::Entity)
+                    .cond_where(self.contact_condition())
+                    .to_owned(),
+            ),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roles(list: &[Role]) -> BTreeSet<Role> {
+        list.iter().copied().collect()
+    }
+
+    #[test]
+    fn admin_and_service_see_everything() {
+        assert!(Scope::for_roles(&roles(&[Role::Admin]), None).is_everything());
+        assert!(Scope::for_roles(&roles(&[Role::Service]), None).is_everything());
+        assert!(!Scope::for_roles(&roles(&[Role::Customer]), None).is_everything());
+    }
+
+    #[test]
+    fn agency_without_claim_reaches_all_customers() {
+        let scope = Scope::for_roles(&roles(&[Role::Agency]), None);
+        assert_eq!(scope.agency, Some(AgencyReach::AllCustomers));
+        assert!(scope.customers.is_empty());
+    }
+
+    #[test]
+    fn customers_claim_only_counts_for_customer_level_roles() {
+        let id = Uuid::nil();
+        let scope = Scope::for_roles(&roles(&[Role::Agency]), Some(&[id]));
+        assert!(scope.customers.is_empty());
+        assert_eq!(scope.agency, Some(AgencyReach::Customers(vec![id])));
+        let scope = Scope::for_roles(&roles(&[Role::Delegate]), Some(&[id]));
+        assert_eq!(scope.customers, vec![id]);
+    }
+}

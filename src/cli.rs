@@ -1,0 +1,158 @@
+//! The command line (API.md, "Process"): `serve`, `migrate`, `token`, `schema`, `seed`.
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+use uuid::Uuid;
+
+use crate::app::App;
+use crate::auth::jwt::parse_ttl;
+use crate::auth::{JwtKeys, Role};
+use crate::config::Settings;
+use crate::error::{AppError, Result};
+use crate::metrics::Metrics;
+use crate::{db, schema, seed};
+
+/// Kith: a GraphQL server for the customer / account / contact graph.
+#[derive(Debug, Parser)]
+#[command(name = "kith", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve GraphQL (the default).
+    Serve {
+        /// Load a small demo data set when the database is empty, and print a first query.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print a signed JWT for the configured `JWT_SECRET`.
+    Token {
+        /// Role to grant (repeatable): ADMIN, SERVICE, CUSTOMER, DELEGATE, INTERMEDIARY, AGENCY.
+        #[arg(long = "role", required = true, value_parser = parse_role)]
+        roles: Vec<Role>,
+        /// Customer the caller acts for (repeatable).
+        #[arg(long = "customer")]
+        customers: Vec<Uuid>,
+        /// Permission to grant (repeatable), e.g. `restunmasktaxid`.
+        #[arg(long = "permission")]
+        permissions: Vec<String>,
+        /// Lifetime, e.g. 90s, 15m, 1h, 7d.
+        #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+        ttl: Duration,
+        /// Subject (`sub`).
+        #[arg(long = "sub", default_value = "kith-cli")]
+        subject: String,
+    },
+    /// Print the GraphQL schema (SDL), identical to `schema.graphql`.
+    Schema,
+    /// Insert deterministic synthetic data (for demos and benchmarks).
+    Seed {
+        /// How many customers to create.
+        #[arg(long)]
+        customers: usize,
+        /// Random seed: the same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn parse_role(text: &str) -> std::result::Result<Role, String> {
+    Role::parse(text).ok_or_else(|| {
+        format!("unknown role `{text}` (ADMIN, SERVICE, CUSTOMER, DELEGATE, INTERMEDIARY, AGENCY)")
+    })
+}
+
+/// Log to stderr; `RUST_LOG` overrides the default level.
+pub fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Run the chosen subcommand.
+pub async fn run(cli: Cli) -> Result<()> {
+    let settings = cli.settings;
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Serve { demo } => serve(settings, demo).await,
+        Command::Migrate => {
+            db::connect(&settings.database_url, 1, Default::default()).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token {
+            roles,
+            customers,
+            permissions,
+            ttl,
+            subject,
+        } => {
+            if settings.jwt_secret.is_none() {
+                return Err(AppError::BadUserInput(
+                    "JWT_SECRET is not set: `kith token` signs with the server's HS256 key".into(),
+                ));
+            }
+            let keys = JwtKeys::from_settings(&settings, None)?;
+            let customers = (!customers.is_empty()).then_some(customers);
+            let claims = keys.claims(&subject, &roles, customers, permissions, ttl);
+            println!("{}", keys.sign(&claims)?);
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", schema::sdl());
+            Ok(())
+        }
+        Command::Seed { customers, seed } => {
+            let db = db::connect(&settings.database_url, 4, Default::default()).await?;
+            let started = std::time::Instant::now();
+            let counts = seed::seed(&db, customers, seed).await?;
+            println!("{counts} in {:.1}s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings, demo: bool) -> Result<()> {
+    let metrics = std::sync::Arc::new(Metrics::default());
+    let db = db::connect(
+        &settings.database_url,
+        settings.db_max_connections,
+        metrics.clone(),
+    )
+    .await?;
+    if demo {
+        match seed::load_demo(&db).await? {
+            Some(counts) => tracing::info!(%counts, "demo data loaded"),
+            None => tracing::info!("database not empty: demo data not loaded"),
+        }
+    }
+    let app = App::build_with(settings, db, metrics).await?;
+    let base = format!("http://{}", app.local_addr_display());
+    tracing::info!("GraphiQL on {base}/  ·  GraphQL on {base}/graphql");
+    if let Some(token) = app.dev_token() {
+        tracing::warn!(
+            "JWT_SECRET is not set: signing with a random key that dies with this process \
+             (development only). ADMIN token below; GraphiQL already sends it."
+        );
+        println!("\nADMIN token (valid 12h):\n{token}\n");
+        println!(
+            "Try:\n  curl -s {base}/graphql -H 'Authorization: Bearer {token}' \
+             -H 'Content-Type: application/json' \
+             -d '{{\"query\":\"{{ customers(page: {{pageSize: 3}}) {{ totalCount items {{ name accounts {{ name }} }} }} }}\"}}'\n"
+        );
+    }
+    app.run_until_stopped()
+        .await
+        .map_err(|error| AppError::Internal(format!("server error: {error}")))
+}

@@ -1,0 +1,175 @@
+//! Reading contacts within the caller's scope.
+
+use entity::{contact, shared_contact_link};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Iterable, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use crate::auth::Scope;
+use crate::error::Result;
+use crate::paging::{PageRequest, RowPage, fetch_page};
+use crate::text_search::matches_all_terms;
+
+/// Filters of the `contacts` list.
+#[derive(Clone, Debug, Default)]
+pub struct ContactFilterParams {
+    /// The customer's contacts: direct, account-level, and shared ones linked to it.
+    pub customer_id: Option<Uuid>,
+    /// The account's contacts.
+    pub account_id: Option<Uuid>,
+    /// Only shared contacts (`true`) or only owned ones (`false`).
+    pub shared: Option<bool>,
+    /// Exact dealer code.
+    pub dealer_code: Option<String>,
+    /// Stored status value.
+    pub status: Option<&'static str>,
+    /// Name, company name or email contains every term, ignoring case.
+    pub search: Option<String>,
+}
+
+/// One contact, if it exists and the caller may see it.
+#[tracing::instrument(skip(db))]
+pub async fn find(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<contact::Model>> {
+    Ok(contact::Entity::find_by_id(id)
+        .filter(scope.contact_condition())
+        .one(db)
+        .await?)
+}
+
+/// A page of the contacts the caller may see.
+#[tracing::instrument(skip(db))]
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: ContactFilterParams,
+    page: PageRequest,
+) -> Result<RowPage<contact::Model>> {
+    let mut select = contact::Entity::find().filter(scope.contact_condition());
+    if let Some(customer_id) = filter.customer_id {
+        select = select.filter(
+            contact::Column::CustomerId
+                .eq(customer_id)
+                .or(contact::Column::Id.in_subquery(
+                    Query::select()
+                        .column(shared_contact_link::Column::ContactId)
+                        .from(shared_contact_link::Entity)
+                        .and_where(shared_contact_link::Column::CustomerId.eq(customer_id))
+                        .to_owned(),
+                )),
+        );
+    }
+    if let Some(account_id) = filter.account_id {
+        select = select.filter(contact::Column::AccountId.eq(account_id));
+    }
+    match filter.shared {
+        Some(true) => {
+            select = select
+                .filter(contact::Column::CustomerId.is_null())
+                .filter(contact::Column::AccountId.is_null());
+        }
+        Some(false) => select = select.filter(contact::Column::CustomerId.is_not_null()),
+        None => {}
+    }
+    if let Some(dealer_code) = filter.dealer_code {
+        select = select.filter(contact::Column::DealerCode.eq(dealer_code));
+    }
+    if let Some(status) = filter.status {
+        select = select.filter(contact::Column::Status.eq(status));
+    }
+    if let Some(search) = &filter.search {
+        select = select.filter(matches_all_terms(
+            search,
+            &[
+                contact::Column::FirstName,
+                contact::Column::LastName,
+                contact::Column::CompanyName,
+                contact::Column::EmailAddress,
+            ],
+        ));
+    }
+    fetch_page(db, select, contact::Column::Id, page).await
+}
+
+/// Account-level contacts of `account_ids` the caller may see, oldest first.
+#[tracing::instrument(skip(db, account_ids), fields(keys = account_ids.len()))]
+pub async fn of_accounts(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    account_ids: &[Uuid],
+) -> Result<Vec<contact::Model>> {
+    Ok(contact::Entity::find()
+        .filter(contact::Column::AccountId.is_in(account_ids.iter().copied()))
+        .filter(scope.contact_condition())
+        .order_by_asc(contact::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The name of the extra column that carries the customer a row was found for.
+const PARENT_COLUMN: &str = "parent_customer_id";
+
+fn contact_columns() -> SelectStatement {
+    let mut select = Query::select();
+    for column in contact::Column::iter() {
+        select.column((contact::Entity, column));
+    }
+    select.from(contact::Entity).to_owned()
+}
+
+/// For each of `customer_ids`, its direct contacts plus the shared contacts linked to it
+/// (`Customer.contacts`), as `(customer id, contact)` pairs, oldest contact first.
+/// One statement: a `UNION ALL` of the two, each side able to use its own index.
+#[tracing::instrument(skip(db, customer_ids), fields(keys = customer_ids.len()))]
+pub async fn of_customers(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    customer_ids: &[Uuid],
+) -> Result<Vec<(Uuid, contact::Model)>> {
+    let keys = || customer_ids.iter().copied();
+    let direct = contact_columns()
+        .expr_as(
+            Expr::col((contact::Entity, contact::Column::CustomerId)),
+            Alias::new(PARENT_COLUMN),
+        )
+        .and_where(contact::Column::CustomerId.is_in(keys()))
+        .and_where(contact::Column::AccountId.is_null())
+        .cond_where(scope.contact_condition())
+        .to_owned();
+    let shared = contact_columns()
+        .expr_as(
+            Expr::col((
+                shared_contact_link::Entity,
+                shared_contact_link::Column::CustomerId,
+            )),
+            Alias::new(PARENT_COLUMN),
+        )
+        .inner_join(
+            shared_contact_link::Entity,
+            Expr::col((
+                shared_contact_link::Entity,
+                shared_contact_link::Column::ContactId,
+            ))
+            .equals((contact::Entity, contact::Column::Id)),
+        )
+        .and_where(shared_contact_link::Column::CustomerId.is_in(keys()))
+        .cond_where(scope.contact_condition())
+        .to_owned();
+    let statement = direct.clone().union(UnionType::All, shared).to_owned();
+
+    let rows = db.query_all(&statement).await?;
+    let mut pairs = rows
+        .iter()
+        .map(|row| {
+            let parent: Uuid = row.try_get("", PARENT_COLUMN)?;
+            Ok((parent, contact::Model::from_query_result(row, "")?))
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    pairs.sort_by_key(|(_, contact)| contact.id);
+    Ok(pairs)
+}

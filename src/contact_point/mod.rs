@@ -1,0 +1,5 @@
+//! Contact points: phones (in country / area / number parts), emails, websites and others.
+
+pub mod graphql;
+pub mod loader;
+pub mod service;

@@ -1,0 +1,138 @@
+//! GraphQL types and queries of customers.
+
+use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::customer;
+
+use super::loader::CustomerById;
+use super::service::{self, CustomerFilterParams};
+use crate::account::graphql::Account;
+use crate::account::loader::AccountsByCustomer;
+use crate::auth::field_guard::guard_sensitive;
+use crate::contact::graphql::Contact;
+use crate::contact::loader::ContactsByCustomer;
+use crate::error::from_loader;
+use crate::graphql_context::{ContextExt, parse_id};
+use crate::paging::{Page, PageInput, page_request};
+use crate::text_search::MAX_SEARCH_LENGTH;
+
+/// A customer: a person or organisation that holds accounts and has contacts.
+pub struct Customer(pub customer::Model);
+
+#[Object]
+impl Customer {
+    /// Unique id (a UUID).
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The customer's own reference number, unique when set.
+    async fn customer_number(&self) -> Option<&str> {
+        self.0.customer_number.as_deref()
+    }
+    /// Tax identifier, masked to its last four characters unless the caller may see it whole.
+    async fn tax_id(&self, ctx: &Context<'_>) -> Option<String> {
+        guard_sensitive(ctx, self.0.tax_id.as_deref())
+    }
+    /// Code of the dealer who manages this customer.
+    async fn dealer_code(&self) -> Option<&str> {
+        self.0.dealer_code.as_deref()
+    }
+    /// The customer's accounts, oldest first.
+    async fn accounts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Account>> {
+        let rows = from_loader(
+            ctx.loader::<AccountsByCustomer>()?
+                .load_one(self.0.id)
+                .await,
+        )?;
+        Ok(rows.unwrap_or_default().into_iter().map(Account).collect())
+    }
+    /// The customer's direct contacts and the shared contacts linked to it, oldest first.
+    /// Account-level contacts are under `accounts { contacts }`.
+    async fn contacts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Contact>> {
+        let rows = from_loader(
+            ctx.loader::<ContactsByCustomer>()?
+                .load_one(self.0.id)
+                .await,
+        )?;
+        Ok(rows.unwrap_or_default().into_iter().map(Contact).collect())
+    }
+    /// When the customer was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the customer last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Incremented by every change; pass it as `expectedVersion` to update safely.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+/// Narrows the `customers` list. All given fields must match.
+#[derive(Clone, Debug, Default, InputObject)]
+pub struct CustomerFilter {
+    /// Every whitespace-separated term occurs in the name or customer number (ignoring case).
+    pub search: Option<String>,
+    /// Exact dealer code.
+    pub dealer_code: Option<String>,
+}
+
+impl CustomerFilter {
+    fn into_params(self) -> async_graphql::Result<CustomerFilterParams> {
+        check_search_length(self.search.as_deref())?;
+        Ok(CustomerFilterParams {
+            search: self.search,
+            dealer_code: self.dealer_code,
+        })
+    }
+}
+
+/// Reject search text too long to be a search.
+pub fn check_search_length(search: Option<&str>) -> async_graphql::Result<()> {
+    match search {
+        Some(text) if text.chars().count() > MAX_SEARCH_LENGTH => {
+            Err(crate::error::AppError::BadUserInput(format!(
+                "`search` must be at most {MAX_SEARCH_LENGTH} characters"
+            ))
+            .extend())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Customer queries.
+#[derive(Default)]
+pub struct CustomerQuery;
+
+#[Object]
+impl CustomerQuery {
+    /// One customer by id; null if it does not exist or is outside the caller's scope.
+    async fn customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Customer>> {
+        ctx.principal()?;
+        let id = parse_id(&id, "id")?;
+        let row = from_loader(ctx.loader::<CustomerById>()?.load_one(id).await)?;
+        Ok(row.map(Customer))
+    }
+
+    /// The customers the caller may see, a page at a time, oldest first.
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        page: Option<PageInput>,
+        filter: Option<CustomerFilter>,
+    ) -> async_graphql::Result<Page<Customer>> {
+        let scope = ctx.scope()?;
+        let request = page_request(page, ctx)?;
+        let filter = filter.unwrap_or_default().into_params()?;
+        let rows = service::list(ctx.db()?, scope, filter, request)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(Page::from_rows(rows, Customer))
+    }
+}

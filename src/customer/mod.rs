@@ -1,0 +1,5 @@
+//! Customers: the roots of the graph.
+
+pub mod graphql;
+pub mod loader;
+pub mod service;

@@ -1,0 +1,68 @@
+//! Reading customers within the caller's scope.
+
+use entity::customer;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::auth::Scope;
+use crate::error::Result;
+use crate::paging::{PageRequest, RowPage, fetch_page};
+use crate::text_search::matches_all_terms;
+
+/// Filters of the `customers` list.
+#[derive(Clone, Debug, Default)]
+pub struct CustomerFilterParams {
+    /// Name or customer number contains every term, ignoring case.
+    pub search: Option<String>,
+    /// Exact dealer code.
+    pub dealer_code: Option<String>,
+}
+
+/// One customer, if it exists and the caller may see it.
+#[tracing::instrument(skip(db))]
+pub async fn find(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<customer::Model>> {
+    Ok(customer::Entity::find_by_id(id)
+        .filter(scope.customer_condition())
+        .one(db)
+        .await?)
+}
+
+/// A page of the customers the caller may see.
+#[tracing::instrument(skip(db))]
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: CustomerFilterParams,
+    page: PageRequest,
+) -> Result<RowPage<customer::Model>> {
+    let mut select = customer::Entity::find().filter(scope.customer_condition());
+    if let Some(search) = &filter.search {
+        select = select.filter(matches_all_terms(
+            search,
+            &[customer::Column::Name, customer::Column::CustomerNumber],
+        ));
+    }
+    if let Some(dealer_code) = filter.dealer_code {
+        select = select.filter(customer::Column::DealerCode.eq(dealer_code));
+    }
+    fetch_page(db, select, customer::Column::Id, page).await
+}
+
+/// The customers among `ids` the caller may see (one statement, for loaders).
+#[tracing::instrument(skip(db, ids), fields(keys = ids.len()))]
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    ids: &[Uuid],
+) -> Result<Vec<customer::Model>> {
+    Ok(customer::Entity::find()
+        .filter(customer::Column::Id.is_in(ids.iter().copied()))
+        .filter(scope.customer_condition())
+        .order_by_asc(customer::Column::Id)
+        .all(db)
+        .await?)
+}

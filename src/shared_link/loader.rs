@@ -1,0 +1,23 @@
+//! Batched shared-link lookups.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+use entity::customer;
+use uuid::Uuid;
+
+use crate::error::SharedError;
+use crate::loaders::{LoaderContext, group_by_parent};
+
+/// The customers a shared contact is linked to (`Contact.linkedCustomers`), by contact id.
+pub struct LinkedCustomersByContact(pub LoaderContext);
+
+impl Loader<Uuid> for LinkedCustomersByContact {
+    type Value = Vec<customer::Model>;
+    type Error = SharedError;
+
+    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, SharedError> {
+        let rows = super::service::linked_customers(&self.0.db, &self.0.scope, ids).await?;
+        Ok(group_by_parent(rows))
+    }
+}

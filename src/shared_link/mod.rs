@@ -1,0 +1,4 @@
+//! Links between customers and shared contacts.
+
+pub mod loader;
+pub mod service;

@@ -1,0 +1,54 @@
+//! Reading shared-contact links within the caller's scope.
+
+use entity::{customer, shared_contact_link};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, FromQueryResult, Iterable};
+use uuid::Uuid;
+
+use crate::auth::Scope;
+use crate::error::Result;
+
+/// The customers linked to each of `contact_ids`, as `(contact id, customer)` pairs, limited to
+/// the customers the caller may see: a contact shared by A and B never reveals B to a caller
+/// scoped to A.
+#[tracing::instrument(skip(db, contact_ids), fields(keys = contact_ids.len()))]
+pub async fn linked_customers(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    contact_ids: &[Uuid],
+) -> Result<Vec<(Uuid, customer::Model)>> {
+    let mut select = Query::select();
+    for column in customer::Column::iter() {
+        select.column((customer::Entity, column));
+    }
+    select
+        .column((
+            shared_contact_link::Entity,
+            shared_contact_link::Column::ContactId,
+        ))
+        .from(customer::Entity)
+        .inner_join(
+            shared_contact_link::Entity,
+            Expr::col((
+                shared_contact_link::Entity,
+                shared_contact_link::Column::CustomerId,
+            ))
+            .equals((customer::Entity, customer::Column::Id)),
+        )
+        .and_where(shared_contact_link::Column::ContactId.is_in(contact_ids.iter().copied()))
+        .cond_where(scope.customer_condition())
+        .order_by(
+            (customer::Entity, customer::Column::Id),
+            sea_orm::Order::Asc,
+        );
+
+    let rows = db.query_all(&select).await?;
+    let pairs = rows
+        .iter()
+        .map(|row| {
+            let contact_id: Uuid = row.try_get("", "contact_id")?;
+            Ok((contact_id, customer::Model::from_query_result(row, "")?))
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    Ok(pairs)
+}
