@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
 
 use crate::error::{AppError, Result};
 use crate::metrics::Metrics;
@@ -41,14 +41,18 @@ pub async fn connect(
         options.max_connections(max_connections).min_connections(1);
     }
     let mut db = Database::connect(options).await?;
-    db.set_metric_callback(move |info| metrics.record_db_query(info.elapsed, info.failed));
+    db.set_metric_callback(move |info| {
+        metrics.record_db_query(info.elapsed, info.failed);
+        tracing::trace!(target: "kith::sql", elapsed = ?info.elapsed, sql = %info.statement.sql);
+    });
     Migrator::up(&db, None)
         .await
         .map_err(|error| AppError::Internal(format!("migration failed: {error}")))?;
     Ok(db)
 }
 
-/// Whether the database answers: what `/readyz` reports.
+/// Whether the database answers a query: what `/readyz` reports.
 pub async fn is_ready(db: &DatabaseConnection) -> bool {
-    db.ping().await.is_ok()
+    let probe = Statement::from_string(db.get_database_backend(), "SELECT 1");
+    db.query_one_raw(probe).await.is_ok()
 }

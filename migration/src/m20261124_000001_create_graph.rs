@@ -4,6 +4,11 @@
 //! account-level contacts (and through them their contact points and address links); a
 //! shared contact has no owner, so it survives and only its links go.
 
+#![expect(
+    clippy::enum_variant_names,
+    reason = "the iden enums spell the column names, which repeat their table's"
+)]
+
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 

@@ -117,6 +117,7 @@ impl AccountQuery {
     }
 
     /// The accounts the caller may see, a page at a time, oldest first.
+    #[graphql(complexity = "crate::paging::list_complexity(&page, child_complexity)")]
     async fn accounts(
         &self,
         ctx: &Context<'_>,

@@ -41,7 +41,7 @@ pub async fn of_contacts(
                 .equals((address::Entity, address::Column::Id)),
         )
         .and_where(contact_address::Column::ContactId.is_in(contact_ids.iter().copied()))
-        .cond_where(scope.contact_child_condition(link_contact.into()))
+        .cond_where(scope.contact_child_condition(link_contact))
         .order_by((address::Entity, address::Column::Id), sea_orm::Order::Asc);
 
     let rows = db.query_all(&select).await?;

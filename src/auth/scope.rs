@@ -76,6 +76,15 @@ impl Scope {
         Condition::all().add(customer::Column::Id.is_in(self.customers.iter().copied()))
     }
 
+    /// Rows whose customer id column `customer_id` names a customer the caller may see at
+    /// customer level (used for shared links: a link never reveals an invisible customer).
+    pub fn visible_customer_id(&self, customer_id: SimpleExpr) -> Condition {
+        if self.everything {
+            return Condition::all();
+        }
+        Condition::all().add(customer_id.is_in(self.customers.iter().copied()))
+    }
+
     /// Rows of `account` the caller may see.
     pub fn account_condition(&self) -> Condition {
         if self.everything {

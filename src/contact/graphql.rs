@@ -298,6 +298,7 @@ impl ContactQuery {
     }
 
     /// The contacts the caller may see, a page at a time, oldest first.
+    #[graphql(complexity = "crate::paging::list_complexity(&page, child_complexity)")]
     async fn contacts(
         &self,
         ctx: &Context<'_>,

@@ -3,7 +3,8 @@
 use entity::{contact, shared_contact_link};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Iterable, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoSimpleExpr, Iterable,
+    QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -60,6 +61,11 @@ pub async fn list(
                         .column(shared_contact_link::Column::ContactId)
                         .from(shared_contact_link::Entity)
                         .and_where(shared_contact_link::Column::CustomerId.eq(customer_id))
+                        // A shared contact must not reveal its link to a customer the caller
+                        // cannot see.
+                        .cond_where(scope.visible_customer_id(
+                            shared_contact_link::Column::CustomerId.into_simple_expr(),
+                        ))
                         .to_owned(),
                 )),
         );

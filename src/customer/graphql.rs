@@ -121,6 +121,7 @@ impl CustomerQuery {
     }
 
     /// The customers the caller may see, a page at a time, oldest first.
+    #[graphql(complexity = "crate::paging::list_complexity(&page, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,

@@ -41,6 +41,7 @@ pub async fn handle(
             .as_ref()
             .map(|p| p.scope.clone())
             .unwrap_or_default();
+        let (spawner, batches) = loaders::batch_runner();
         let prepare = |request: Request| {
             let request = request.data(caller.clone());
             let request = if method == Method::GET {
@@ -53,6 +54,7 @@ pub async fn handle(
                 LoaderContext {
                     db: state.db.clone(),
                     scope: scope.clone(),
+                    spawner: spawner.clone(),
                 },
             )
         };
@@ -62,7 +64,10 @@ pub async fn handle(
                 BatchRequest::Batch(requests.into_iter().map(prepare).collect())
             }
         };
-        let response = match state.schema.execute_batch(batch).await {
+        let response = match batches
+            .run_alongside(state.schema.execute_batch(batch))
+            .await
+        {
             BatchResponse::Single(response) => {
                 BatchResponse::Single(with_tracking_id(response, tracking_id))
             }

@@ -1,0 +1,223 @@
+//! The `kith` binary: schema, token, migrate, seed and `serve --demo`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::{SECRET, TestApp};
+
+fn kith() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kith"));
+    command
+        .env_remove("JWT_SECRET")
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn temp_sqlite() -> (String, std::path::PathBuf) {
+    let path = std::env::temp_dir().join(format!("kith-cli-{}.db", uuid::Uuid::new_v4()));
+    (format!("sqlite://{}?mode=rwc", path.display()), path)
+}
+
+fn remove_sqlite(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
+}
+
+#[test]
+fn schema_file_matches_the_served_schema() {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+        .expect("schema.graphql");
+    assert_eq!(
+        kith::schema::sdl(),
+        committed,
+        "schema.graphql is stale: run `cargo run -- schema > schema.graphql`"
+    );
+    let output = kith().arg("schema").output().expect("kith schema");
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout), committed);
+}
+
+#[test]
+fn token_needs_a_secret_and_rejects_unknown_roles() {
+    let output = kith()
+        .args(["token", "--role", "ADMIN"])
+        .output()
+        .expect("kith token");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("JWT_SECRET"));
+    let output = kith()
+        .env("JWT_SECRET", SECRET)
+        .args(["token", "--role", "KING"])
+        .output()
+        .expect("kith token");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown role"));
+}
+
+#[test]
+fn migrate_and_seed_are_deterministic() {
+    let (url_a, path_a) = temp_sqlite();
+    let (url_b, path_b) = temp_sqlite();
+    let migrate = kith()
+        .env("DATABASE_URL", &url_a)
+        .arg("migrate")
+        .output()
+        .expect("migrate");
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    for url in [&url_a, &url_b] {
+        let seed = kith()
+            .env("DATABASE_URL", url)
+            .args(["seed", "--customers", "30", "--seed", "9"])
+            .output()
+            .expect("seed");
+        assert!(
+            seed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&seed.stderr)
+        );
+        assert!(String::from_utf8_lossy(&seed.stdout).starts_with("30 customers, "));
+    }
+    let dump = |url: String| {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async move {
+            use sea_orm::{EntityTrait, QueryOrder};
+            let db = sea_orm::Database::connect(&url).await.expect("connect");
+            let contacts = entity::contact::Entity::find()
+                .order_by_asc(entity::contact::Column::Id)
+                .all(&db)
+                .await
+                .expect("contacts");
+            let points = entity::contact_point::Entity::find()
+                .order_by_asc(entity::contact_point::Column::Id)
+                .all(&db)
+                .await
+                .expect("points");
+            (contacts, points)
+        })
+    };
+    let (contacts_a, points_a) = dump(url_a);
+    let (contacts_b, points_b) = dump(url_b);
+    assert!(contacts_a.len() > 60);
+    assert_eq!(contacts_a, contacts_b, "same seed, same rows");
+    assert_eq!(points_a, points_b);
+    assert!(
+        contacts_a.iter().any(|c| c.customer_id.is_none()),
+        "shared contacts"
+    );
+    assert!(
+        contacts_a.iter().any(|c| c.account_id.is_some()),
+        "account-level contacts"
+    );
+    let kinds: std::collections::BTreeSet<_> = points_a.iter().map(|p| p.kind.as_str()).collect();
+    assert_eq!(kinds.len(), 7, "every kind of contact point: {kinds:?}");
+    remove_sqlite(&path_a);
+    remove_sqlite(&path_b);
+}
+
+/// `kith serve --demo` on an empty database: demo data, a printed ADMIN token that works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_demo_prints_a_working_token() {
+    let (url, path) = temp_sqlite();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kith"))
+        .env_remove("JWT_SECRET")
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "info")
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kith serve --demo");
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let (token, address) = tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut token = None;
+        let mut lines = BufReader::new(stdout).lines();
+        while token.is_none() && Instant::now() < deadline {
+            let line = lines.next().expect("stdout open").expect("line");
+            if line.starts_with("eyJ") {
+                token = Some(line.trim().to_owned());
+            }
+        }
+        let mut address = None;
+        for line in BufReader::new(stderr).lines() {
+            let line = line.expect("line");
+            if let Some(rest) = line.split("GraphQL on ").nth(1) {
+                address = Some(rest.trim().trim_end_matches("/graphql").to_owned());
+                break;
+            }
+        }
+        (
+            token.expect("token printed"),
+            address.expect("address logged"),
+        )
+    })
+    .await
+    .expect("read output");
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("{address}/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ me { roles } customers { totalCount } }" }))
+        .send()
+        .await
+        .expect("query")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["data"]["me"]["roles"], json!(["ADMIN"]));
+    assert!(
+        body["data"]["customers"]["totalCount"]
+            .as_u64()
+            .expect("count")
+            >= 10
+    );
+    // The playground is pre-authorised with the same development token.
+    let page = reqwest::get(format!("{address}/"))
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("text");
+    assert!(page.contains(&token));
+    child.kill().expect("kill");
+    let _ = child.wait();
+    remove_sqlite(&path);
+}
+
+backend_tests! {
+    async fn cli_tokens_are_accepted_by_the_server(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let customer = uuid::Uuid::now_v7();
+        let output = kith()
+            .env("JWT_SECRET", SECRET)
+            .args(["token", "--role", "delegate", "--customer", &customer.to_string()])
+            .args(["--permission", "restunmasktaxid", "--ttl", "5m", "--sub", "alice"])
+            .output()
+            .expect("kith token");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let token = String::from_utf8(output.stdout).expect("utf8");
+        let data = app
+            .query(token.trim(), "{ me { subject roles customers permissions } }", json!({}))
+            .await;
+        assert_eq!(
+            data["me"],
+            json!({
+                "subject": "alice",
+                "roles": ["DELEGATE"],
+                "customers": [customer.to_string()],
+                "permissions": ["restunmasktaxid"],
+            })
+        );
+    }
+}

@@ -1,0 +1,68 @@
+//! Nested reads are batched: the statement count does not grow with the number of parents.
+
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp};
+
+const NESTED: &str = "query($size: Int!) {
+  customers(page: { pageSize: $size }) {
+    totalCount
+    items {
+      name
+      accounts {
+        name
+        contacts {
+          displayName
+          contactPoints { kind formatted }
+          addresses { city }
+        }
+      }
+      contacts {
+        displayName
+        contactPoints { kind formatted }
+        addresses { city }
+      }
+    }
+  }
+}";
+
+/// Seed `customers` customers into a fresh server and count the statements of `NESTED`.
+async fn statements_for(backend: Backend, customers: usize) -> (u64, usize) {
+    let app = TestApp::spawn(backend).await;
+    kith::seed::seed(&app.db, customers, 7).await.expect("seed");
+    let before = app.db_queries().await;
+    let data = app
+        .query(&app.admin(), NESTED, json!({ "size": customers }))
+        .await;
+    let statements = app.db_queries().await - before;
+    let items = data["customers"]["items"].as_array().expect("items");
+    assert_eq!(items.len(), customers);
+    let contacts: usize = items
+        .iter()
+        .map(|c| {
+            c["contacts"].as_array().map_or(0, Vec::len)
+                + c["accounts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|a| a["contacts"].as_array().map_or(0, Vec::len))
+                    .sum::<usize>()
+        })
+        .sum();
+    (statements, contacts)
+}
+
+backend_tests! {
+    async fn one_and_fifty_customers_cost_the_same_statements(backend: Backend) {
+        let (one, one_contacts) = statements_for(backend.clone(), 1).await;
+        let (fifty, fifty_contacts) = statements_for(backend, 50).await;
+        eprintln!(
+            "nested query: {one} statements for 1 customer ({one_contacts} contacts), \
+             {fifty} for 50 customers ({fifty_contacts} contacts)"
+        );
+        assert!(fifty_contacts > 50 * one_contacts.min(2), "the 50-customer graph is big");
+        assert_eq!(one, fifty);
+        // Page, count, and one statement per nested field and level.
+        assert!(one <= 9, "{one} statements");
+    }
+}
