@@ -4,8 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+};
 
 use crate::error::{AppError, Result};
 use crate::metrics::Metrics;
@@ -45,10 +48,40 @@ pub async fn connect(
         metrics.record_db_query(info.elapsed, info.failed);
         tracing::trace!(target: "kith::sql", elapsed = ?info.elapsed, sql = %info.statement.sql);
     });
-    Migrator::up(&db, None)
-        .await
-        .map_err(|error| AppError::Internal(format!("migration failed: {error}")))?;
+    migrate(&db).await?;
     Ok(db)
+}
+
+/// Key of the PostgreSQL advisory lock that serialises migrations across instances.
+const MIGRATION_LOCK_KEY: i64 = 0x6b69_7468_6d69_67; // "kithmig"
+
+/// Apply pending migrations. On PostgreSQL, several instances may start at once against one
+/// database: a session-level advisory lock lets exactly one migrate while the others wait,
+/// then find nothing left to do.
+async fn migrate(db: &DatabaseConnection) -> Result<()> {
+    let failed = |error: DbErr| AppError::Internal(format!("migration failed: {error}"));
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await.map_err(failed);
+    }
+    let pool = db.get_postgres_connection_pool();
+    let lock_failed = |error: sqlx::Error| AppError::Internal(format!("migration lock: {error}"));
+    let mut lock_holder = pool.acquire().await.map_err(lock_failed)?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK_KEY)
+        .execute(&mut *lock_holder)
+        .await
+        .map_err(lock_failed)?;
+    let outcome = Migrator::up(db, None).await.map_err(failed);
+    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK_KEY)
+        .execute(&mut *lock_holder)
+        .await;
+    if let Err(error) = unlocked {
+        // The lock dies with the session anyway; make sure this one is not reused.
+        tracing::warn!(%error, "releasing the migration lock failed; closing its connection");
+        lock_holder.detach();
+    }
+    outcome
 }
 
 /// Whether the database answers a query: what `/readyz` reports.

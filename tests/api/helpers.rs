@@ -109,6 +109,8 @@ impl Drop for DatabaseGuard {
 /// A running Kith server with its own database.
 pub struct TestApp {
     pub address: String,
+    /// The server's database.
+    pub database_url: String,
     pub client: reqwest::Client,
     /// A direct connection to the server's database, for arranging data and checking writes.
     pub db: DatabaseConnection,
@@ -204,6 +206,7 @@ impl TestApp {
             .expect("test connection");
         TestApp {
             address,
+            database_url: database_url.clone(),
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()

@@ -10,6 +10,7 @@ mod cli;
 mod fixtures;
 mod http;
 mod masking;
+mod migrations;
 mod paging;
 mod query_counts;
 mod reads;
