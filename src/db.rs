@@ -53,7 +53,7 @@ pub async fn connect(
 }
 
 /// Key of the PostgreSQL advisory lock that serialises migrations across instances.
-const MIGRATION_LOCK_KEY: i64 = 0x6b69_7468_6d69_67; // "kithmig"
+const MIGRATION_LOCK_KEY: i64 = 0x006b_6974_686d_6967; // "kithmig" in ASCII
 
 /// Apply pending migrations. On PostgreSQL, several instances may start at once against one
 /// database: a session-level advisory lock lets exactly one migrate while the others wait,

@@ -27,9 +27,10 @@ db_enum! {
     }
 }
 
-/// An account a customer holds (a billing or service relationship).
+/// GraphQL `Account` (described on its `#[Object]` impl, where the schema reads it).
 pub struct Account(pub account::Model);
 
+/// An account a customer holds (a billing or service relationship).
 #[Object]
 impl Account {
     /// Unique id (a UUID).

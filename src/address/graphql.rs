@@ -23,7 +23,7 @@ db_enum! {
     }
 }
 
-/// A postal address, as attached to the contact it was reached through.
+/// GraphQL `Address` (described on its `#[Object]` impl, where the schema reads it).
 pub struct Address {
     address: address::Model,
     is_primary: bool,
@@ -38,6 +38,7 @@ impl From<AttachedAddress> for Address {
     }
 }
 
+/// A postal address, as attached to the contact it was reached through.
 #[Object]
 impl Address {
     /// Unique id (a UUID).

@@ -53,11 +53,12 @@ db_enum! {
     }
 }
 
+/// GraphQL `Contact` (described on its `#[Object]` impl, where the schema reads it).
+pub struct Contact(pub contact::Model);
+
 /// A person or organisation to reach on behalf of a customer or account. A contact is direct
 /// (on a customer), account-level (on an account), or shared (owned by no one and linked to
 /// any number of customers).
-pub struct Contact(pub contact::Model);
-
 #[Object]
 impl Contact {
     /// Unique id (a UUID).

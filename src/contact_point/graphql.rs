@@ -26,9 +26,10 @@ db_enum! {
     }
 }
 
-/// A way to reach a contact.
+/// GraphQL `ContactPoint` (described on its `#[Object]` impl, where the schema reads it).
 pub struct ContactPoint(pub contact_point::Model);
 
+/// A way to reach a contact.
 #[Object]
 impl ContactPoint {
     /// Unique id (a UUID).

@@ -16,9 +16,10 @@ use crate::graphql_context::{ContextExt, parse_id};
 use crate::paging::{Page, PageInput, page_request};
 use crate::text_search::MAX_SEARCH_LENGTH;
 
-/// A customer: a person or organisation that holds accounts and has contacts.
+/// GraphQL `Customer` (described on its `#[Object]` impl, where the schema reads it).
 pub struct Customer(pub customer::Model);
 
+/// A customer: a person or organisation that holds accounts and has contacts.
 #[Object]
 impl Customer {
     /// Unique id (a UUID).

@@ -31,7 +31,11 @@ async fn concurrent_start_ups_migrate_once() {
         db.close().await.expect("close");
     }
     let data = app
-        .query(&app.admin(), "{ customers { totalCount } }", serde_json::json!({}))
+        .query(
+            &app.admin(),
+            "{ customers { totalCount } }",
+            serde_json::json!({}),
+        )
         .await;
     assert_eq!(data["customers"]["totalCount"], 0);
 }
