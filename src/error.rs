@@ -28,6 +28,9 @@ pub enum AppError {
     /// The query is deeper or more complex than the server's limits allow.
     #[error("{0}")]
     QueryTooComplex(String),
+    /// Problems with a mutation's input: reported as `userErrors` in its payload.
+    #[error("{}", .0.first().map_or("invalid input", |e| e.message.as_str()))]
+    UserErrors(Vec<crate::input::UserError>),
     /// A database failure. The message is deliberately opaque; the cause is logged.
     #[error("internal error")]
     Database(#[from] DbErr),
@@ -42,7 +45,7 @@ impl AppError {
         match self {
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",
-            AppError::BadUserInput(_) => "BAD_USER_INPUT",
+            AppError::BadUserInput(_) | AppError::UserErrors(_) => "BAD_USER_INPUT",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::QueryTooComplex(_) => "QUERY_TOO_COMPLEX",
             AppError::Database(_) | AppError::Internal(_) => "INTERNAL",

@@ -18,6 +18,7 @@ mod db_enum;
 pub mod error;
 pub mod graphql_context;
 pub mod http;
+pub mod input;
 pub mod loaders;
 pub mod metrics;
 pub mod paging;
@@ -25,6 +26,7 @@ pub mod schema;
 pub mod seed;
 pub mod shared_link;
 pub mod text_search;
+pub mod write;
 
 pub use app::App;
 pub use config::Settings;

@@ -7,26 +7,30 @@ use async_graphql::extensions::{
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{
-    EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder, ServerError,
+    EmptySubscription, MergedObject, Schema, SchemaBuilder, ServerError,
     ServerResult, ValidationResult, Variables,
 };
 use sea_orm::DatabaseConnection;
 
-use crate::account::graphql::AccountQuery;
+use crate::account::graphql::{AccountMutation, AccountQuery};
 use crate::auth::graphql::AuthQuery;
 use crate::config::Settings;
 use crate::contact::graphql::ContactQuery;
-use crate::customer::graphql::CustomerQuery;
+use crate::customer::graphql::{CustomerMutation, CustomerQuery};
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(AuthQuery, CustomerQuery, AccountQuery, ContactQuery);
 
-/// Kith's schema type.
-pub type KithSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+/// Every mutation of the API.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(CustomerMutation, AccountMutation);
 
-fn builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+/// Kith's schema type.
+pub type KithSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
 }
 
 /// The schema served by a running server.

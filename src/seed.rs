@@ -515,7 +515,7 @@ impl Generator {
                     state_code: place.3.to_owned(),
                     state_name: Some(place.4.to_owned()),
                     postal_code: self.rng.digits(place.5),
-                    country: place.0.to_owned(),
+                    country: Some(place.0.to_owned()),
                     latitude: Some((self.rng.below(180_000) as f64 / 1000.0) - 90.0),
                     longitude: Some((self.rng.below(360_000) as f64 / 1000.0) - 180.0),
                     created_at: at,

@@ -17,7 +17,7 @@ pub struct Model {
     pub state_name: Option<String>,
     pub postal_code: String,
     /// ISO 3166-1 alpha-2.
-    pub country: String,
+    pub country: Option<String>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub created_at: DateTimeUtc,

@@ -265,7 +265,7 @@ impl MigrationTrait for Migration {
                         .col(string_len(Address::StateCode, 8))
                         .col(string_len_null(Address::StateName, 100))
                         .col(string_len(Address::PostalCode, 16))
-                        .col(string_len(Address::Country, 2))
+                        .col(string_len_null(Address::Country, 2))
                         .col(double_null(Address::Latitude))
                         .col(double_null(Address::Longitude)),
                 )

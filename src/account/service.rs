@@ -1,11 +1,16 @@
 //! Reading accounts within the caller's scope.
 
 use entity::account;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
-use crate::auth::Scope;
-use crate::error::Result;
+use crate::auth::{Principal, Scope};
+use crate::error::{AppError, Result};
+use crate::input::{FieldPath, UserError};
+use crate::write::{self, UniqueKey};
 use crate::paging::{PageRequest, RowPage, fetch_page};
 use crate::text_search::matches_all_terms;
 
@@ -84,4 +89,170 @@ pub async fn of_customers(
         .order_by_asc(account::Column::Id)
         .all(db)
         .await?)
+}
+
+/// An account to create, already validated.
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    /// The customer that holds it.
+    pub customer_id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Unique reference number.
+    pub account_number: Option<String>,
+    /// Stored status.
+    pub status: &'static str,
+}
+
+/// Changes to an account: `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Clone, Debug, Default)]
+pub struct AccountChanges {
+    /// Move the account to another customer.
+    pub customer_id: Option<Uuid>,
+    /// New name.
+    pub name: Option<String>,
+    /// New or cleared account number.
+    pub account_number: Option<Option<String>>,
+    /// New status.
+    pub status: Option<&'static str>,
+}
+
+fn number_taken(input: &FieldPath) -> impl FnOnce(UniqueKey) -> Option<UserError> + '_ {
+    move |key| {
+        (key == UniqueKey::AccountNumber).then(|| {
+            UserError::conflict(
+                &input.field("accountNumber"),
+                "another account has this account number",
+            )
+        })
+    }
+}
+
+/// Create an account for a customer (ADMIN, SERVICE).
+#[tracing::instrument(skip(db, principal))]
+pub async fn create(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    new: NewAccount,
+) -> Result<account::Model> {
+    principal.require_trusted("creating accounts")?;
+    let input = FieldPath::root("input");
+    let txn = write::begin(db).await?;
+    if crate::customer::service::find(&txn, &principal.scope, new.customer_id)
+        .await?
+        .is_none()
+    {
+        return Err(write::not_found(&input.field("customerId"), "customer"));
+    }
+    let now = write::now();
+    let model = account::Model {
+        id: write::new_id(),
+        customer_id: new.customer_id,
+        name: new.name,
+        account_number: new.account_number,
+        status: new.status.to_owned(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    model
+        .clone()
+        .into_active_model()
+        .reset_all()
+        .insert(&txn)
+        .await
+        .map_err(|e| write::conflict_or_db_error(e, number_taken(&input)))?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Update an account (ADMIN, SERVICE). Moving it to another customer moves its
+/// account-level contacts along.
+#[tracing::instrument(skip(db, principal))]
+pub async fn update(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: Uuid,
+    changes: AccountChanges,
+    expected_version: Option<i32>,
+) -> Result<account::Model> {
+    principal.require_trusted("changing accounts")?;
+    let input = FieldPath::root("input");
+    let txn = write::begin(db).await?;
+    let current = find(&txn, &principal.scope, id)
+        .await?
+        .ok_or_else(|| write::not_found(&FieldPath::root("id"), "account"))?;
+    if let Some(customer_id) = changes.customer_id
+        && crate::customer::service::find(&txn, &principal.scope, customer_id)
+            .await?
+            .is_none()
+    {
+        return Err(write::not_found(&input.field("customerId"), "customer"));
+    }
+    let active = account::ActiveModel {
+        customer_id: write::set_if(changes.customer_id.filter(|c| *c != current.customer_id)),
+        name: write::set_if(changes.name),
+        account_number: write::set_if(changes.account_number),
+        status: write::set_if(changes.status.map(str::to_owned)),
+        ..Default::default()
+    };
+    let version_path = FieldPath::root("expectedVersion");
+    if active.is_changed() {
+        let moved_to = changes.customer_id.filter(|c| *c != current.customer_id);
+        write::update_versioned(
+            &txn,
+            write::VersionColumns {
+                id: account::Column::Id,
+                version: account::Column::Version,
+                updated_at: account::Column::UpdatedAt,
+            },
+            id,
+            current.version,
+            expected_version,
+            active,
+            &version_path,
+        )
+        .await
+        .map_err(|error| match error {
+            AppError::Database(e) => write::conflict_or_db_error(e, number_taken(&input)),
+            other => other,
+        })?;
+        if let Some(customer_id) = moved_to {
+            // Account-level contacts carry their account's customer.
+            entity::contact::Entity::update_many()
+                .col_expr(entity::contact::Column::CustomerId, sea_orm::sea_query::Expr::value(customer_id))
+                .filter(entity::contact::Column::AccountId.eq(id))
+                .exec(&txn)
+                .await?;
+        }
+    } else {
+        write::check_version(current.version, expected_version, &version_path)?;
+    }
+    let updated = find(&txn, &Scope::everything(), id)
+        .await?
+        .ok_or(AppError::NotFound("account"))?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Delete an account and its account-level contacts (ADMIN, SERVICE).
+#[tracing::instrument(skip(db, principal))]
+pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) -> Result<Uuid> {
+    principal.require_trusted("deleting accounts")?;
+    let txn = write::begin(db).await?;
+    if find(&txn, &principal.scope, id).await?.is_none() {
+        return Err(write::not_found(&FieldPath::root("id"), "account"));
+    }
+    let contacts: Vec<Uuid> = entity::contact::Entity::find()
+        .select_only()
+        .column(entity::contact::Column::Id)
+        .filter(entity::contact::Column::AccountId.eq(id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let addresses = crate::address::service::attached_to(&txn, contacts).await?;
+    account::Entity::delete_by_id(id).exec(&txn).await?;
+    crate::address::service::delete_orphans(&txn, addresses).await?;
+    txn.commit().await?;
+    Ok(id)
 }

@@ -82,8 +82,8 @@ impl Address {
         &self.address.postal_code
     }
     /// Country, ISO 3166-1 alpha-2 (e.g. `US`, `GB`).
-    async fn country(&self) -> &str {
-        &self.address.country
+    async fn country(&self) -> Option<&str> {
+        self.address.country.as_deref()
     }
     /// Latitude in decimal degrees.
     async fn latitude(&self) -> Option<f64> {

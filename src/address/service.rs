@@ -57,3 +57,43 @@ pub async fn of_contacts(
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     Ok(attached)
 }
+
+/// Ids of the addresses attached to the contacts `contact_ids`.
+pub async fn attached_to(
+    db: &impl ConnectionTrait,
+    contact_ids: Vec<Uuid>,
+) -> Result<Vec<Uuid>> {
+    use sea_orm::{EntityTrait, QueryFilter, QuerySelect};
+    if contact_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(contact_address::Entity::find()
+        .select_only()
+        .column(contact_address::Column::AddressId)
+        .filter(contact_address::Column::ContactId.is_in(contact_ids))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Delete those of `candidates` that no contact uses any more. An address attached to no
+/// contact is out of every caller's reach, so it is removed rather than left behind.
+pub async fn delete_orphans(db: &impl ConnectionTrait, candidates: Vec<Uuid>) -> Result<()> {
+    use sea_orm::{EntityTrait, QueryFilter};
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    address::Entity::delete_many()
+        .filter(address::Column::Id.is_in(candidates))
+        .filter(
+            address::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(contact_address::Column::AddressId)
+                    .from(contact_address::Entity)
+                    .to_owned(),
+            ),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! Who is calling, and what they may see: JWT verification, the `Principal`, its `Scope`, and
 //! the field guard that masks sensitive values.
 
+pub mod access;
 pub mod field_guard;
 pub mod graphql;
 pub mod jwt;

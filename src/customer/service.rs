@@ -1,11 +1,16 @@
 //! Reading customers within the caller's scope.
 
 use entity::customer;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
-use crate::auth::Scope;
-use crate::error::Result;
+use crate::auth::{Principal, Scope};
+use crate::error::{AppError, Result};
+use crate::input::{FieldPath, UserError};
+use crate::write::{self, UniqueKey};
 use crate::paging::{PageRequest, RowPage, fetch_page};
 use crate::text_search::matches_all_terms;
 
@@ -65,4 +70,148 @@ pub async fn by_ids(
         .order_by_asc(customer::Column::Id)
         .all(db)
         .await?)
+}
+
+/// A customer to create, already validated.
+#[derive(Clone, Debug)]
+pub struct NewCustomer {
+    /// Display name.
+    pub name: String,
+    /// Unique reference number.
+    pub customer_number: Option<String>,
+    /// Tax identifier.
+    pub tax_id: Option<String>,
+    /// Dealer code.
+    pub dealer_code: Option<String>,
+}
+
+/// Changes to a customer: `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Clone, Debug, Default)]
+pub struct CustomerChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New or cleared customer number.
+    pub customer_number: Option<Option<String>>,
+    /// New or cleared tax id.
+    pub tax_id: Option<Option<String>>,
+    /// New or cleared dealer code.
+    pub dealer_code: Option<Option<String>>,
+}
+
+fn number_taken(input: &FieldPath) -> impl FnOnce(UniqueKey) -> Option<UserError> + '_ {
+    move |key| {
+        (key == UniqueKey::CustomerNumber).then(|| {
+            UserError::conflict(
+                &input.field("customerNumber"),
+                "another customer has this customer number",
+            )
+        })
+    }
+}
+
+/// Create a customer (ADMIN and SERVICE).
+#[tracing::instrument(skip(db, principal))]
+pub async fn create(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    new: NewCustomer,
+) -> Result<customer::Model> {
+    principal.require_trusted("creating customers")?;
+    let now = write::now();
+    let model = customer::Model {
+        id: write::new_id(),
+        name: new.name,
+        customer_number: new.customer_number,
+        tax_id: new.tax_id,
+        dealer_code: new.dealer_code,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let input = FieldPath::root("input");
+    let txn = write::begin(db).await?;
+    model
+        .clone()
+        .into_active_model()
+        .reset_all()
+        .insert(&txn)
+        .await
+        .map_err(|e| write::conflict_or_db_error(e, number_taken(&input)))?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Update a customer (ADMIN, SERVICE, and CUSTOMER for its own customers).
+#[tracing::instrument(skip(db, principal))]
+pub async fn update(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: Uuid,
+    changes: CustomerChanges,
+    expected_version: Option<i32>,
+) -> Result<customer::Model> {
+    principal.require_customer_editor()?;
+    let input = FieldPath::root("input");
+    let txn = write::begin(db).await?;
+    let current = find(&txn, &principal.scope, id)
+        .await?
+        .ok_or_else(|| write::not_found(&FieldPath::root("id"), "customer"))?;
+    let active = customer::ActiveModel {
+        name: write::set_if(changes.name),
+        customer_number: write::set_if(changes.customer_number),
+        tax_id: write::set_if(changes.tax_id),
+        dealer_code: write::set_if(changes.dealer_code),
+        ..Default::default()
+    };
+    if active.is_changed() {
+        write::update_versioned(
+            &txn,
+            write::VersionColumns {
+                id: customer::Column::Id,
+                version: customer::Column::Version,
+                updated_at: customer::Column::UpdatedAt,
+            },
+            id,
+            current.version,
+            expected_version,
+            active,
+            &FieldPath::root("expectedVersion"),
+        )
+        .await
+        .map_err(|error| match error {
+            AppError::Database(db_error) => write::conflict_or_db_error(db_error, number_taken(&input)),
+            other => other,
+        })?;
+    } else {
+        write::check_version(current.version, expected_version, &FieldPath::root("expectedVersion"))?;
+    }
+    let updated = find(&txn, &Scope::everything(), id)
+        .await?
+        .ok_or(AppError::NotFound("customer"))?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Delete a customer with its accounts and its direct and account-level contacts (and their
+/// contact points and addresses). Shared contacts survive; only their links go.
+#[tracing::instrument(skip(db, principal))]
+pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) -> Result<Uuid> {
+    principal.require_trusted("deleting customers")?;
+    let txn = write::begin(db).await?;
+    if find(&txn, &principal.scope, id).await?.is_none() {
+        return Err(write::not_found(&FieldPath::root("id"), "customer"));
+    }
+    let owned_contacts: Vec<Uuid> = entity::contact::Entity::find()
+        .select_only()
+        .column(entity::contact::Column::Id)
+        .filter(entity::contact::Column::CustomerId.eq(id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let addresses = crate::address::service::attached_to(&txn, owned_contacts).await?;
+    // Foreign keys cascade to accounts, owned contacts, their children and the links.
+    customer::Entity::delete_by_id(id).exec(&txn).await?;
+    crate::address::service::delete_orphans(&txn, addresses).await?;
+    txn.commit().await?;
+    Ok(id)
 }

@@ -174,7 +174,7 @@ pub async fn address(
         state_code: "LND".to_owned(),
         state_name: Some("London".to_owned()),
         postal_code: "E1 6AN".to_owned(),
-        country: "GB".to_owned(),
+        country: Some("GB".to_owned()),
         latitude: Some(51.5),
         longitude: Some(-0.1),
         created_at: now,

@@ -1,0 +1,205 @@
+//! What every mutation shares: write transactions, timestamps, optimistic versioning, unique
+//! constraint violations as `CONFLICT`, and turning results into payloads.
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbErr, EntityTrait, QueryFilter, SqlErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::error::{AppError, Result};
+use crate::input::{FieldPath, UserError};
+
+/// The current time at the precision both databases store (PostgreSQL keeps microseconds;
+/// milliseconds keep SQLite's text form short and sortable too).
+pub fn now() -> DateTime<Utc> {
+    let now = Utc::now();
+    now.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(now)
+}
+
+/// A fresh id: UUIDv7, so ids sort in creation order.
+pub fn new_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+/// Begin a transaction that will write. On SQLite it takes the write lock at `BEGIN`
+/// (`IMMEDIATE`), so concurrent writers queue on the busy timeout instead of failing when a
+/// read lock cannot be upgraded; PostgreSQL ignores the option.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+    Ok(db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?)
+}
+
+/// The unique constraints a write can run into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UniqueKey {
+    /// `customer.customer_number`.
+    CustomerNumber,
+    /// `account.account_number`.
+    AccountNumber,
+    /// `contact.contact_number`.
+    ContactNumber,
+    /// One PRIMARY / SECONDARY contact per customer.
+    CustomerRole,
+    /// One PRIMARY / SECONDARY contact per account.
+    AccountRole,
+    /// One primary address per contact.
+    PrimaryAddress,
+    /// Anything else.
+    Other,
+}
+
+/// Which unique constraint `error` violated, if it is a unique violation. The only place that
+/// reads driver messages: PostgreSQL names the constraint, SQLite lists its columns.
+pub fn unique_violation(error: &DbErr) -> Option<UniqueKey> {
+    let Some(SqlErr::UniqueConstraintViolation(message)) = error.sql_err() else {
+        return None;
+    };
+    let key = if message.contains("customer_number") {
+        UniqueKey::CustomerNumber
+    } else if message.contains("account_number") {
+        UniqueKey::AccountNumber
+    } else if message.contains("contact_number") {
+        UniqueKey::ContactNumber
+    } else if message.contains("ux_contact_customer_role")
+        || message.contains("contact.customer_id, contact.role")
+    {
+        UniqueKey::CustomerRole
+    } else if message.contains("ux_contact_account_role")
+        || message.contains("contact.account_id, contact.role")
+    {
+        UniqueKey::AccountRole
+    } else if message.contains("ux_contact_address_primary")
+        || message.ends_with("contact_address.contact_id")
+    {
+        UniqueKey::PrimaryAddress
+    } else {
+        UniqueKey::Other
+    };
+    Some(key)
+}
+
+/// Map a unique violation to a `CONFLICT` user error with `describe`, or pass the error on.
+pub fn conflict_or_db_error(
+    error: DbErr,
+    describe: impl FnOnce(UniqueKey) -> Option<UserError>,
+) -> AppError {
+    match unique_violation(&error).and_then(describe) {
+        Some(user_error) => AppError::UserErrors(vec![user_error]),
+        None => AppError::Database(error),
+    }
+}
+
+/// The columns a versioned table shares.
+pub struct VersionColumns<C> {
+    /// Primary key.
+    pub id: C,
+    /// Row version, incremented by every change.
+    pub version: C,
+    /// Last change time.
+    pub updated_at: C,
+}
+
+/// Apply `changes` to row `id`, whose current version is `current_version`, as one
+/// conditional UPDATE that also increments `version` and moves `updated_at`.
+///
+/// With `expected_version`, the row must still be at that version: a mismatch, before or
+/// during the write (another writer got there first), is a `CONFLICT` at `path` and changes
+/// nothing. Without it, the increment is still atomic.
+pub async fn update_versioned<A>(
+    db: &impl ConnectionTrait,
+    columns: VersionColumns<<A::Entity as EntityTrait>::Column>,
+    id: Uuid,
+    current_version: i32,
+    expected_version: Option<i32>,
+    changes: A,
+    path: &FieldPath,
+) -> Result<()>
+where
+    A: ActiveModelTrait + Send,
+{
+    check_version(current_version, expected_version, path)?;
+    let mut update = <A::Entity as EntityTrait>::update_many()
+        .set(changes)
+        .col_expr(columns.version, Expr::col(columns.version).add(1))
+        .col_expr(columns.updated_at, Expr::value(now()))
+        .filter(columns.id.eq(id));
+    if let Some(expected) = expected_version {
+        update = update.filter(columns.version.eq(expected));
+    }
+    let result = update.exec(db).await?;
+    if result.rows_affected == 0 {
+        // Another writer changed the row between our read and our write.
+        return Err(version_conflict(path, current_version + 1));
+    }
+    Ok(())
+}
+
+fn version_conflict(path: &FieldPath, current: i32) -> AppError {
+    AppError::UserErrors(vec![UserError::conflict(
+        path,
+        format!("the object was changed meanwhile: it is now at version {current} or later"),
+    )])
+}
+
+/// A `CONFLICT` at `path` when the client expects another version than the stored one.
+pub fn check_version(current: i32, expected: Option<i32>, path: &FieldPath) -> Result<()> {
+    match expected {
+        Some(expected) if expected != current => Err(version_conflict(path, current)),
+        _ => Ok(()),
+    }
+}
+
+/// `NOT_FOUND` for the object named by `argument` (out of scope looks the same as missing).
+pub fn not_found(path: &FieldPath, what: &str) -> AppError {
+    AppError::UserErrors(vec![UserError::not_found(path, what)])
+}
+
+/// The outcome of a mutation, as its payload's parts: the changed object, or the user errors
+/// that stopped it. Any other failure becomes a GraphQL error with its code.
+pub fn payload_parts<T>(result: Result<T>) -> async_graphql::Result<(Option<T>, Vec<UserError>)> {
+    use async_graphql::ErrorExtensions;
+    match result {
+        Ok(value) => Ok((Some(value), Vec::new())),
+        Err(AppError::UserErrors(errors)) => Ok((None, errors)),
+        Err(other) => Err(other.extend()),
+    }
+}
+
+/// The payload of every delete.
+#[derive(async_graphql::SimpleObject)]
+pub struct DeletePayload {
+    /// Id of the deleted object; null when nothing was deleted.
+    pub deleted_id: Option<async_graphql::ID>,
+    /// Why nothing was deleted.
+    pub user_errors: Vec<UserError>,
+}
+
+impl DeletePayload {
+    /// The payload for a delete's outcome.
+    pub fn from_result(result: Result<Uuid>) -> async_graphql::Result<DeletePayload> {
+        let (deleted, user_errors) = payload_parts(result)?;
+        Ok(DeletePayload {
+            deleted_id: deleted.map(|id| async_graphql::ID(id.to_string())),
+            user_errors,
+        })
+    }
+}
+
+/// Set an active value only when an update gives one: `None` leaves the column unchanged.
+pub fn set_if<T>(value: Option<T>) -> sea_orm::ActiveValue<T>
+where
+    T: Into<sea_orm::Value>,
+{
+    match value {
+        Some(value) => sea_orm::ActiveValue::Set(value),
+        None => sea_orm::ActiveValue::NotSet,
+    }
+}
