@@ -7,15 +7,18 @@ use async_graphql::extensions::{
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{
-    EmptySubscription, MergedObject, Schema, SchemaBuilder, ServerError,
-    ServerResult, ValidationResult, Variables,
+    EmptySubscription, MergedObject, Schema, SchemaBuilder, ServerError, ServerResult,
+    ValidationResult, Variables,
 };
 use sea_orm::DatabaseConnection;
 
 use crate::account::graphql::{AccountMutation, AccountQuery};
+use crate::address::graphql::AddressMutation;
 use crate::auth::graphql::AuthQuery;
 use crate::config::Settings;
 use crate::contact::graphql::ContactQuery;
+use crate::contact::mutation::ContactMutation;
+use crate::contact_point::graphql::ContactPointMutation;
 use crate::customer::graphql::{CustomerMutation, CustomerQuery};
 
 /// Every query of the API.
@@ -24,13 +27,23 @@ pub struct QueryRoot(AuthQuery, CustomerQuery, AccountQuery, ContactQuery);
 
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(CustomerMutation, AccountMutation);
+pub struct MutationRoot(
+    CustomerMutation,
+    AccountMutation,
+    ContactPointMutation,
+    AddressMutation,
+    ContactMutation,
+);
 
 /// Kith's schema type.
 pub type KithSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
 }
 
 /// The schema served by a running server.

@@ -190,7 +190,10 @@ impl UpdateAccountInput {
         let customer_id = match self.customer_id {
             MaybeUndefined::Undefined => None,
             MaybeUndefined::Null => {
-                v.push(UserError::invalid(&input.field("customerId"), "an account always has a customer"));
+                v.push(UserError::invalid(
+                    &input.field("customerId"),
+                    "an account always has a customer",
+                ));
                 None
             }
             MaybeUndefined::Value(id) => v.check(&input.field("customerId"), parse_uuid(&id)),
@@ -275,7 +278,11 @@ impl AccountMutation {
     }
 
     /// Delete an account and its account-level contacts (ADMIN, SERVICE).
-    async fn delete_account(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<DeletePayload> {
+    async fn delete_account(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<DeletePayload> {
         let principal = ctx.principal()?;
         let id = parse_id(&id, "id")?;
         DeletePayload::from_result(service::delete(ctx.db()?, principal, id).await)

@@ -10,9 +10,9 @@ use uuid::Uuid;
 use crate::auth::{Principal, Scope};
 use crate::error::{AppError, Result};
 use crate::input::{FieldPath, UserError};
-use crate::write::{self, UniqueKey};
 use crate::paging::{PageRequest, RowPage, fetch_page};
 use crate::text_search::matches_all_terms;
+use crate::write::{self, UniqueKey};
 
 /// Filters of the `accounts` list.
 #[derive(Clone, Debug, Default)]
@@ -220,7 +220,10 @@ pub async fn update(
         if let Some(customer_id) = moved_to {
             // Account-level contacts carry their account's customer.
             entity::contact::Entity::update_many()
-                .col_expr(entity::contact::Column::CustomerId, sea_orm::sea_query::Expr::value(customer_id))
+                .col_expr(
+                    entity::contact::Column::CustomerId,
+                    sea_orm::sea_query::Expr::value(customer_id),
+                )
                 .filter(entity::contact::Column::AccountId.eq(id))
                 .exec(&txn)
                 .await?;

@@ -59,10 +59,7 @@ pub async fn of_contacts(
 }
 
 /// Ids of the addresses attached to the contacts `contact_ids`.
-pub async fn attached_to(
-    db: &impl ConnectionTrait,
-    contact_ids: Vec<Uuid>,
-) -> Result<Vec<Uuid>> {
+pub async fn attached_to(db: &impl ConnectionTrait, contact_ids: Vec<Uuid>) -> Result<Vec<Uuid>> {
     use sea_orm::{EntityTrait, QueryFilter, QuerySelect};
     if contact_ids.is_empty() {
         return Ok(Vec::new());

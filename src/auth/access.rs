@@ -47,7 +47,9 @@ impl Principal {
         if self.is_trusted() {
             Ok(())
         } else {
-            Err(forbidden(&format!("{operation} needs the ADMIN or SERVICE role")))
+            Err(forbidden(&format!(
+                "{operation} needs the ADMIN or SERVICE role"
+            )))
         }
     }
 
@@ -87,7 +89,9 @@ impl Principal {
         if self.is_trusted() || self.is_customer_level() {
             Ok(())
         } else {
-            Err(forbidden("this token's roles may not change shared-contact links"))
+            Err(forbidden(
+                "this token's roles may not change shared-contact links",
+            ))
         }
     }
 }

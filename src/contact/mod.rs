@@ -2,5 +2,8 @@
 //! customers).
 
 pub mod graphql;
+pub mod input;
 pub mod loader;
+pub mod mutation;
 pub mod service;
+pub mod write;

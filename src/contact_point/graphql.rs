@@ -1,10 +1,15 @@
 //! GraphQL types of contact points.
 
-use async_graphql::{ID, Object};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::contact_point;
 
+use super::input::ContactPointInput;
+use super::service;
 use crate::db_enum::db_enum;
+use crate::graphql_context::{ContextExt, parse_id};
+use crate::input::{FieldPath, UserError, Validation};
+use crate::write::{DeletePayload, payload_parts};
 
 db_enum! {
     /// What kind of contact point this is.
@@ -92,4 +97,80 @@ fn formatted(point: &contact_point::Model) -> Option<String> {
     }
     parts.push(number.to_owned());
     Some(parts.join(" "))
+}
+
+/// The result of a contact point mutation.
+#[derive(SimpleObject)]
+pub struct ContactPointPayload {
+    /// The contact point as stored after the change; null when nothing was written.
+    pub contact_point: Option<ContactPoint>,
+    /// Why nothing was written.
+    pub user_errors: Vec<UserError>,
+}
+
+impl ContactPointPayload {
+    fn from_result(
+        result: crate::error::Result<contact_point::Model>,
+    ) -> async_graphql::Result<Self> {
+        let (point, user_errors) = payload_parts(result)?;
+        Ok(ContactPointPayload {
+            contact_point: point.map(ContactPoint),
+            user_errors,
+        })
+    }
+}
+
+/// Contact point mutations.
+#[derive(Default)]
+pub struct ContactPointMutation;
+
+#[Object]
+impl ContactPointMutation {
+    /// Add a phone, email, website... to a contact.
+    async fn add_contact_point(
+        &self,
+        ctx: &Context<'_>,
+        contact_id: ID,
+        input: ContactPointInput,
+    ) -> async_graphql::Result<ContactPointPayload> {
+        let principal = ctx.principal()?;
+        let contact_id = parse_id(&contact_id, "contactId")?;
+        let mut v = Validation::default();
+        let changes = input.parse(&mut v, &FieldPath::root("input"));
+        let result = match v.finish() {
+            Ok(()) => service::add(ctx.db()?, principal, contact_id, changes).await,
+            Err(error) => Err(error),
+        };
+        ContactPointPayload::from_result(result)
+    }
+
+    /// Change a contact point; only the fields given change.
+    async fn update_contact_point(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ContactPointInput,
+        expected_version: Option<i32>,
+    ) -> async_graphql::Result<ContactPointPayload> {
+        let principal = ctx.principal()?;
+        let id = parse_id(&id, "id")?;
+        let mut v = Validation::default();
+        let changes = input.parse(&mut v, &FieldPath::root("input"));
+        let result = match v.finish() {
+            Ok(()) => service::update(ctx.db()?, principal, id, changes, expected_version).await,
+            Err(error) => Err(error),
+        };
+        ContactPointPayload::from_result(result)
+    }
+
+    /// Delete a contact point.
+    async fn delete_contact_point(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<DeletePayload> {
+        let principal = ctx.principal()?;
+        let id = parse_id(&id, "id")?;
+        DeletePayload::from_result(service::delete(ctx.db()?, principal, id).await)
+    }
 }

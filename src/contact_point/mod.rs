@@ -1,5 +1,6 @@
 //! Contact points: phones (in country / area / number parts), emails, websites and others.
 
 pub mod graphql;
+pub mod input;
 pub mod loader;
 pub mod service;

@@ -15,8 +15,8 @@ use crate::contact::graphql::Contact;
 use crate::contact::loader::ContactsByCustomer;
 use crate::error::from_loader;
 use crate::graphql_context::{ContextExt, parse_id};
-use crate::paging::{Page, PageInput, page_request};
 use crate::input::{Code, FieldPath, Identifier, LongName, UserError, Validation};
+use crate::paging::{Page, PageInput, page_request};
 use crate::text_search::MAX_SEARCH_LENGTH;
 use crate::write::{DeletePayload, payload_parts};
 
@@ -268,7 +268,11 @@ impl CustomerMutation {
 
     /// Delete a customer, its accounts and its direct and account-level contacts. Shared
     /// contacts survive; only their links to this customer go (ADMIN, SERVICE).
-    async fn delete_customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<DeletePayload> {
+    async fn delete_customer(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<DeletePayload> {
         let principal = ctx.principal()?;
         let id = parse_id(&id, "id")?;
         DeletePayload::from_result(service::delete(ctx.db()?, principal, id).await)

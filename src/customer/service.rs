@@ -10,9 +10,9 @@ use uuid::Uuid;
 use crate::auth::{Principal, Scope};
 use crate::error::{AppError, Result};
 use crate::input::{FieldPath, UserError};
-use crate::write::{self, UniqueKey};
 use crate::paging::{PageRequest, RowPage, fetch_page};
 use crate::text_search::matches_all_terms;
+use crate::write::{self, UniqueKey};
 
 /// Filters of the `customers` list.
 #[derive(Clone, Debug, Default)]
@@ -179,11 +179,17 @@ pub async fn update(
         )
         .await
         .map_err(|error| match error {
-            AppError::Database(db_error) => write::conflict_or_db_error(db_error, number_taken(&input)),
+            AppError::Database(db_error) => {
+                write::conflict_or_db_error(db_error, number_taken(&input))
+            }
             other => other,
         })?;
     } else {
-        write::check_version(current.version, expected_version, &FieldPath::root("expectedVersion"))?;
+        write::check_version(
+            current.version,
+            expected_version,
+            &FieldPath::root("expectedVersion"),
+        )?;
     }
     let updated = find(&txn, &Scope::everything(), id)
         .await?

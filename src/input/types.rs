@@ -36,6 +36,34 @@ impl<const MAX: usize> TryFrom<String> for Text<MAX> {
     }
 }
 
+macro_rules! into_string {
+    ($($name:ty),+) => {
+        $(impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        })+
+    };
+}
+
+impl<const MAX: usize> From<Text<MAX>> for String {
+    fn from(value: Text<MAX>) -> String {
+        value.0
+    }
+}
+
+into_string!(
+    Email,
+    WebsiteUrl,
+    CountryCode,
+    CallingCode,
+    AreaCode,
+    PhoneNumber,
+    PostalCode,
+    StateCode,
+    Identifier
+);
+
 /// A person's or organisation's name part.
 pub type Name = Text<100>;
 /// A company or customer name.
@@ -203,7 +231,9 @@ impl TryFrom<String> for StateCode {
     fn try_from(raw: String) -> Result<Self, Problem> {
         let text = clean_text(raw, 8)?.to_uppercase();
         if !text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(Problem::invalid("must be a state code of letters and digits"));
+            return Err(Problem::invalid(
+                "must be a state code of letters and digits",
+            ));
         }
         Ok(StateCode(text))
     }
@@ -312,16 +342,36 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(ok::<Email>("Ada@Example.COM").0, "Ada@example.com");
-        for bad in ["ada", "ada@", "@example.com", "ada@example", "a da@example.com", "ada@ex..com", "ada@.com"] {
+        for bad in [
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "ada@ex..com",
+            "ada@.com",
+        ] {
             assert_eq!(code::<Email>(bad), UserErrorCode::Invalid, "{bad}");
         }
     }
 
     #[test]
     fn websites() {
-        assert_eq!(ok::<WebsiteUrl>("https://example.com/a?b").0, "https://example.com/a?b");
-        assert_eq!(ok::<WebsiteUrl>("http://localhost:8080").0, "http://localhost:8080");
-        for bad in ["example.com", "ftp://example.com", "https://", "https://exa mple.com", "javascript:alert(1)"] {
+        assert_eq!(
+            ok::<WebsiteUrl>("https://example.com/a?b").0,
+            "https://example.com/a?b"
+        );
+        assert_eq!(
+            ok::<WebsiteUrl>("http://localhost:8080").0,
+            "http://localhost:8080"
+        );
+        for bad in [
+            "example.com",
+            "ftp://example.com",
+            "https://",
+            "https://exa mple.com",
+            "javascript:alert(1)",
+        ] {
             assert_eq!(code::<WebsiteUrl>(bad), UserErrorCode::Invalid, "{bad}");
         }
     }
@@ -364,9 +414,15 @@ mod tests {
         assert_eq!(ok::<Identifier>("123-45-6789").0, "123-45-6789");
         assert_eq!(code::<Identifier>("12"), UserErrorCode::Invalid);
         assert_eq!(code::<Identifier>("12#456"), UserErrorCode::Invalid);
-        assert_eq!(ok::<Password>(" secret passphrase ").0, " secret passphrase ");
+        assert_eq!(
+            ok::<Password>(" secret passphrase ").0,
+            " secret passphrase "
+        );
         assert_eq!(code::<Password>("short"), UserErrorCode::Invalid);
-        assert_eq!(format!("{:?}", ok::<Password>("long enough")), "Password(<redacted>)");
+        assert_eq!(
+            format!("{:?}", ok::<Password>("long enough")),
+            "Password(<redacted>)"
+        );
     }
 
     #[test]

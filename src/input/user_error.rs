@@ -92,6 +92,11 @@ impl FieldPath {
         FieldPath(path)
     }
 
+    /// The path's segments.
+    pub fn into_vec(self) -> Vec<String> {
+        self.0
+    }
+
     /// The path to a list item below this one.
     pub fn index(&self, index: usize) -> FieldPath {
         self.field(&index.to_string())
@@ -176,7 +181,9 @@ impl Validation {
         match raw {
             async_graphql::MaybeUndefined::Undefined => None,
             async_graphql::MaybeUndefined::Null => Some(None),
-            async_graphql::MaybeUndefined::Value(raw) => self.check(path, T::try_from(raw)).map(Some),
+            async_graphql::MaybeUndefined::Value(raw) => {
+                self.check(path, T::try_from(raw)).map(Some)
+            }
         }
     }
 
@@ -192,7 +199,8 @@ impl Validation {
         match raw {
             async_graphql::MaybeUndefined::Undefined => None,
             async_graphql::MaybeUndefined::Null => {
-                self.errors.push(Problem::required("cannot be null").at(path));
+                self.errors
+                    .push(Problem::required("cannot be null").at(path));
                 None
             }
             async_graphql::MaybeUndefined::Value(raw) => self.check(path, T::try_from(raw)),
