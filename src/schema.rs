@@ -18,6 +18,7 @@ use crate::auth::graphql::AuthQuery;
 use crate::config::Settings;
 use crate::contact::graphql::ContactQuery;
 use crate::contact::mutation::ContactMutation;
+use crate::contact::patch::PatchMutation;
 use crate::contact_point::graphql::ContactPointMutation;
 use crate::customer::graphql::{CustomerMutation, CustomerQuery};
 
@@ -33,6 +34,7 @@ pub struct MutationRoot(
     ContactPointMutation,
     AddressMutation,
     ContactMutation,
+    PatchMutation,
 );
 
 /// Kith's schema type.

@@ -111,8 +111,9 @@ impl AddressChanges {
             ("state", self.state.is_some()),
             ("postalCode", self.postal_code.is_some()),
         ] {
-            if !present {
-                v.push(Problem::required("is required").at(&path.field(field)));
+            let at = path.field(field);
+            if !present && !v.has_error_at(&at) {
+                v.push(Problem::required("is required").at(&at));
             }
         }
     }

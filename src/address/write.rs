@@ -42,8 +42,9 @@ pub fn build_new(changes: &AddressChanges) -> address::Model {
     row
 }
 
-/// Make `address_id` the contact's only primary address, or just attach it.
-async fn link(
+/// Make `address_id` the contact's only primary address, or just attach it (or, when it is
+/// attached already, set its primary flag).
+pub async fn link(
     db: &impl ConnectionTrait,
     contact_id: Uuid,
     address_id: Uuid,

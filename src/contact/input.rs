@@ -194,9 +194,10 @@ pub fn check_subtype_rules(row: &contact::Model, v: &mut Validation, path: &Fiel
         }
     };
     for (field, present) in required {
-        if !present {
+        let at = path.field(field);
+        if !present && !v.has_error_at(&at) {
             let message = format!("is required for a {} contact", row.subtype);
-            v.push(Problem::required(message).at(&path.field(field)));
+            v.push(Problem::required(message).at(&at));
         }
     }
 }

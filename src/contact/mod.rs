@@ -5,5 +5,6 @@ pub mod graphql;
 pub mod input;
 pub mod loader;
 pub mod mutation;
+pub mod patch;
 pub mod service;
 pub mod write;

@@ -46,7 +46,7 @@ pub struct SaveContactPayload {
 }
 
 /// Read an update's `customerId` / `accountId` into an owner change.
-fn owner_change(
+pub fn owner_change(
     v: &mut Validation,
     input: &FieldPath,
     customer_id: MaybeUndefined<ID>,

@@ -118,8 +118,9 @@ pub fn check_kind_rules(row: &mut contact_point::Model, v: &mut Validation, path
         return;
     };
     if is_phone(kind) {
-        if row.number.is_none() {
-            v.push(Problem::required("a phone needs a number").at(&path.field("number")));
+        let at = path.field("number");
+        if row.number.is_none() && !v.has_error_at(&at) {
+            v.push(Problem::required("a phone needs a number").at(&at));
         }
         return;
     }
@@ -137,7 +138,9 @@ pub fn check_kind_rules(row: &mut contact_point::Model, v: &mut Validation, path
     }
     let value_path = path.field("value");
     let Some(value) = row.value.clone() else {
-        v.push(Problem::required("is required for this kind").at(&value_path));
+        if !v.has_error_at(&value_path) {
+            v.push(Problem::required("is required for this kind").at(&value_path));
+        }
         return;
     };
     match kind {

@@ -212,6 +212,14 @@ impl Validation {
         self.errors.push(error);
     }
 
+    /// Whether a problem was already recorded at `path` (so "is required" is not piled on top
+    /// of "must not be blank").
+    pub fn has_error_at(&self, path: &FieldPath) -> bool {
+        self.errors
+            .iter()
+            .any(|error| error.field.as_deref() == Some(path.0.as_slice()))
+    }
+
     /// Whether nothing has been recorded.
     pub fn is_clean(&self) -> bool {
         self.errors.is_empty()
