@@ -74,6 +74,22 @@ backend_tests! {
         assert_eq!(response.status().as_u16(), 200);
         let body: serde_json::Value = response.json().await.expect("json");
         assert_eq!(body["data"]["me"]["roles"], json!(["ADMIN"]));
+
+        // A GET must be safe to repeat: mutations are refused, and nothing is written.
+        let mutation = "mutation { createCustomer(input: { name: \"Via GET\" }) { customer { id } } }";
+        let response = app
+            .client
+            .get(format!("{}/graphql", app.address))
+            .query(&[("query", mutation)])
+            .bearer_auth(app.admin())
+            .send()
+            .await
+            .expect("GET /graphql");
+        assert!(response.status().as_u16() < 500);
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+        let count = app.query(&app.admin(), "{ customers { totalCount } }", json!({})).await;
+        assert_eq!(count["customers"]["totalCount"], 0);
     }
 
     async fn depth_and_complexity_limits(backend: Backend) {
