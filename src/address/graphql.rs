@@ -168,9 +168,9 @@ impl AddressMutation {
             (Some(id), None) => v
                 .check(&FieldPath::root("addressId"), parse_uuid(&id))
                 .map(AttachTarget::Existing),
-            (None, Some(input)) => Some(AttachTarget::New(
+            (None, Some(input)) => Some(AttachTarget::New(Box::new(
                 input.parse(&mut v, &FieldPath::root("input")),
-            )),
+            ))),
             _ => {
                 v.push(UserError::invalid(
                     &FieldPath::root("addressId"),

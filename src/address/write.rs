@@ -220,7 +220,7 @@ pub enum AttachTarget {
     /// An address already attached to another contact the caller may change.
     Existing(Uuid),
     /// A new address.
-    New(AddressChanges),
+    New(Box<AddressChanges>),
 }
 
 /// Attach an address to a contact, optionally as its primary address.

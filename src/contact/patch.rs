@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::graphql::Contact;
 use super::input::{ContactChanges, UpdateContactInput};
 use super::mutation::owner_change;
-use super::write::{self as contact_write, OwnerChange};
+use super::write::{self as contact_write, OwnerChange, UpdatePaths};
 use crate::address::input::{AddressChanges, AddressInput};
 use crate::address::write as address_write;
 use crate::auth::Principal;
@@ -391,8 +391,10 @@ async fn apply(
                 patch.owner,
                 &changes,
                 expected_version,
-                &path,
-                &FieldPath::root("expectedVersion"),
+                &UpdatePaths {
+                    input: path,
+                    version: FieldPath::root("expectedVersion"),
+                },
             )
             .await?;
             results.push(PatchResult {

@@ -258,6 +258,14 @@ pub async fn find_editable(
     Ok(contact)
 }
 
+/// Where the arguments of a contact update sit, for user error paths.
+pub struct UpdatePaths {
+    /// The contact fields (`["input"]`, `["patch", "contact"]`).
+    pub input: FieldPath,
+    /// The version argument.
+    pub version: FieldPath,
+}
+
 /// Update a stored contact inside a transaction: fields, owner, version.
 pub async fn update_row(
     db: &impl ConnectionTrait,
@@ -266,9 +274,9 @@ pub async fn update_row(
     owner: OwnerChange,
     changes: &ContactChanges,
     expected_version: Option<i32>,
-    input: &FieldPath,
-    version_path: &FieldPath,
+    paths: &UpdatePaths,
 ) -> Result<contact::Model> {
+    let (input, version_path) = (&paths.input, &paths.version);
     let mut merged = current.clone();
     match owner {
         OwnerChange::Keep => {}
@@ -356,8 +364,10 @@ pub async fn update(
         owner,
         &changes,
         expected_version,
-        &FieldPath::root("input"),
-        &FieldPath::root("expectedVersion"),
+        &UpdatePaths {
+            input: FieldPath::root("input"),
+            version: FieldPath::root("expectedVersion"),
+        },
     )
     .await?;
     txn.commit().await?;
@@ -482,8 +492,10 @@ async fn save_once(
                 owner,
                 &request.changes,
                 None,
-                &input,
-                &input.field("id"),
+                &UpdatePaths {
+                    input: input.clone(),
+                    version: input.field("id"),
+                },
             )
             .await?;
             let mut v = Validation::default();
