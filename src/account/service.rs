@@ -3,7 +3,7 @@
 use entity::account;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    IntoActiveModel, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -246,14 +246,9 @@ pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) ->
     if find(&txn, &principal.scope, id).await?.is_none() {
         return Err(write::not_found(&FieldPath::root("id"), "account"));
     }
-    let contacts: Vec<Uuid> = entity::contact::Entity::find()
-        .select_only()
-        .column(entity::contact::Column::Id)
-        .filter(entity::contact::Column::AccountId.eq(id))
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    let addresses = crate::address::service::attached_to(&txn, contacts).await?;
+    let addresses =
+        crate::address::service::attached_to(&txn, entity::contact::Column::AccountId.eq(id))
+            .await?;
     account::Entity::delete_by_id(id).exec(&txn).await?;
     crate::address::service::delete_orphans(&txn, addresses).await?;
     txn.commit().await?;

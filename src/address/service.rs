@@ -58,16 +58,25 @@ pub async fn of_contacts(
     Ok(attached)
 }
 
-/// Ids of the addresses attached to the contacts `contact_ids`.
-pub async fn attached_to(db: &impl ConnectionTrait, contact_ids: Vec<Uuid>) -> Result<Vec<Uuid>> {
+/// Ids of the addresses attached to the contacts matching `contacts` (a condition on the
+/// contact table): the candidates to clean up after those contacts go.
+pub async fn attached_to(
+    db: &impl ConnectionTrait,
+    contacts: impl sea_orm::sea_query::IntoCondition,
+) -> Result<Vec<Uuid>> {
     use sea_orm::{EntityTrait, QueryFilter, QuerySelect};
-    if contact_ids.is_empty() {
-        return Ok(Vec::new());
-    }
     Ok(contact_address::Entity::find()
         .select_only()
         .column(contact_address::Column::AddressId)
-        .filter(contact_address::Column::ContactId.is_in(contact_ids))
+        .filter(
+            contact_address::Column::ContactId.in_subquery(
+                Query::select()
+                    .column(entity::contact::Column::Id)
+                    .from(entity::contact::Entity)
+                    .cond_where(contacts)
+                    .to_owned(),
+            ),
+        )
         .into_tuple()
         .all(db)
         .await?)

@@ -110,7 +110,7 @@ pub async fn insert_attached(
 /// Detach every address of `contact_id` (primary or not, as `primary` says), deleting those
 /// no other contact uses.
 pub async fn detach_all(db: &impl ConnectionTrait, contact_id: Uuid, primary: bool) -> Result<()> {
-    let ids = super::service::attached_to(db, vec![contact_id]).await?;
+    let ids = super::service::attached_to(db, entity::contact::Column::Id.eq(contact_id)).await?;
     contact_address::Entity::delete_many()
         .filter(contact_address::Column::ContactId.eq(contact_id))
         .filter(contact_address::Column::IsPrimary.eq(primary))

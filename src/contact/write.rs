@@ -383,7 +383,7 @@ pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) ->
     if ContactLevel::of(&contact) == ContactLevel::Shared {
         principal.require_shared_contact_owner("deleting a shared contact")?;
     }
-    let addresses = crate::address::service::attached_to(&txn, vec![id]).await?;
+    let addresses = crate::address::service::attached_to(&txn, contact::Column::Id.eq(id)).await?;
     contact::Entity::delete_by_id(id).exec(&txn).await?;
     crate::address::service::delete_orphans(&txn, addresses).await?;
     txn.commit().await?;

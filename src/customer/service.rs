@@ -3,7 +3,7 @@
 use entity::customer;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    IntoActiveModel, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -207,14 +207,9 @@ pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) ->
     if find(&txn, &principal.scope, id).await?.is_none() {
         return Err(write::not_found(&FieldPath::root("id"), "customer"));
     }
-    let owned_contacts: Vec<Uuid> = entity::contact::Entity::find()
-        .select_only()
-        .column(entity::contact::Column::Id)
-        .filter(entity::contact::Column::CustomerId.eq(id))
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    let addresses = crate::address::service::attached_to(&txn, owned_contacts).await?;
+    let addresses =
+        crate::address::service::attached_to(&txn, entity::contact::Column::CustomerId.eq(id))
+            .await?;
     // Foreign keys cascade to accounts, owned contacts, their children and the links.
     customer::Entity::delete_by_id(id).exec(&txn).await?;
     crate::address::service::delete_orphans(&txn, addresses).await?;
