@@ -168,9 +168,12 @@ impl AddressMutation {
             (Some(id), None) => v
                 .check(&FieldPath::root("addressId"), parse_uuid(&id))
                 .map(AttachTarget::Existing),
-            (None, Some(input)) => Some(AttachTarget::New(Box::new(
-                input.parse(&mut v, &FieldPath::root("input")),
-            ))),
+            (None, Some(input)) => {
+                let path = FieldPath::root("input");
+                let changes = input.parse(&mut v, &path);
+                changes.check_complete(&mut v, &path);
+                Some(AttachTarget::New(Box::new(changes)))
+            }
             _ => {
                 v.push(UserError::invalid(
                     &FieldPath::root("addressId"),

@@ -5,8 +5,8 @@ use entity::address;
 
 use super::graphql::AddressType;
 use crate::input::{
-    AddressLine, CountryCode, FieldPath, Latitude, Longitude, Name, PostalCode, Problem, StateCode,
-    Validation,
+    AddressLine, City, CountryCode, FieldPath, Latitude, Longitude, Name, PostalCode, Problem,
+    StateCode, Validation,
 };
 
 /// An address's fields. Creating needs `line1`, `city`, `state` and `postalCode`; updating
@@ -75,7 +75,7 @@ impl AddressInput {
         let line2 = line(v, "line2", self.line2);
         let line3 = line(v, "line3", self.line3);
         let line4 = line(v, "line4", self.line4);
-        let city: Option<AddressLine> = v.non_nullable(&path.field("city"), self.city);
+        let city: Option<City> = v.non_nullable(&path.field("city"), self.city);
         let state: Option<StateCode> = v.non_nullable(&path.field("state"), self.state);
         let state_name: Option<Option<Name>> =
             v.nullable(&path.field("stateName"), self.state_name);

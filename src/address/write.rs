@@ -2,7 +2,7 @@
 
 use entity::{address, contact_address};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, QueryFilter,
@@ -58,31 +58,27 @@ pub async fn link(
             .exec(db)
             .await?;
     }
-    let existing = contact_address::Entity::find_by_id((contact_id, address_id))
-        .one(db)
-        .await?;
-    match existing {
-        Some(_) => {
-            contact_address::Entity::update_many()
-                .col_expr(contact_address::Column::IsPrimary, Expr::value(is_primary))
-                .filter(contact_address::Column::ContactId.eq(contact_id))
-                .filter(contact_address::Column::AddressId.eq(address_id))
-                .exec(db)
-                .await?;
+    // One statement, so that two concurrent attachments of the same pair cannot both insert.
+    contact_address::Entity::insert(
+        contact_address::Model {
+            contact_id,
+            address_id,
+            is_primary,
+            created_at: write::now(),
         }
-        None => {
-            contact_address::Model {
-                contact_id,
-                address_id,
-                is_primary,
-                created_at: write::now(),
-            }
-            .into_active_model()
-            .reset_all()
-            .insert(db)
-            .await?;
-        }
-    }
+        .into_active_model()
+        .reset_all(),
+    )
+    .on_conflict(
+        OnConflict::columns([
+            contact_address::Column::ContactId,
+            contact_address::Column::AddressId,
+        ])
+        .update_column(contact_address::Column::IsPrimary)
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
     Ok(())
 }
 
@@ -151,6 +147,7 @@ pub async fn find_editable(
             .all(db)
             .await?
     };
+    let total = attached.len();
     let mut visible = 0;
     for contact_id in attached {
         if let Some(contact) =
@@ -162,6 +159,12 @@ pub async fn find_editable(
     }
     if visible == 0 {
         return Err(write::not_found(path, "address"));
+    }
+    if visible < total {
+        // Changing it would change contacts this caller cannot even see.
+        return Err(AppError::Forbidden(
+            "this address is also used by contacts outside your reach".into(),
+        ));
     }
     address::Entity::find_by_id(id)
         .one(db)

@@ -4,6 +4,7 @@
 use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use entity::{contact, shared_contact_link};
 use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder,
@@ -585,22 +586,28 @@ pub async fn convert_to_shared(
     Ok(converted)
 }
 
+/// Link a shared contact to a customer; an existing link is left as it is. One statement,
+/// so that two concurrent requests for the same pair cannot both insert.
 async fn link(db: &impl ConnectionTrait, customer_id: Uuid, contact_id: Uuid) -> Result<()> {
-    let exists = shared_contact_link::Entity::find_by_id((customer_id, contact_id))
-        .one(db)
-        .await?
-        .is_some();
-    if !exists {
+    shared_contact_link::Entity::insert(
         shared_contact_link::Model {
             customer_id,
             contact_id,
             created_at: write::now(),
         }
         .into_active_model()
-        .reset_all()
-        .insert(db)
-        .await?;
-    }
+        .reset_all(),
+    )
+    .on_conflict(
+        OnConflict::columns([
+            shared_contact_link::Column::CustomerId,
+            shared_contact_link::Column::ContactId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
     Ok(())
 }
 

@@ -70,8 +70,10 @@ pub type Name = Text<100>;
 pub type LongName = Text<200>;
 /// A short code or reference (customer number, dealer code, contact type...).
 pub type Code = Text<64>;
-/// An address line or city.
+/// An address line.
 pub type AddressLine = Text<200>;
+/// A city or town.
+pub type City = Text<100>;
 
 /// An email address: one `@`, a non-empty local part, a dotted domain, no spaces.
 #[derive(Clone, Debug, PartialEq, Eq)]

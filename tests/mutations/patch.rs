@@ -22,10 +22,22 @@ const CHILDREN: &str = "query($id: ID!) {
 /// Rows in the child tables, to prove a rejected patch wrote nothing.
 async fn row_counts(app: &TestApp) -> [u64; 4] {
     [
-        entity::contact_point::Entity::find().count(&app.db).await.expect("count"),
-        entity::address::Entity::find().count(&app.db).await.expect("count"),
-        entity::contact_address::Entity::find().count(&app.db).await.expect("count"),
-        entity::contact::Entity::find().count(&app.db).await.expect("count"),
+        entity::contact_point::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count"),
+        entity::address::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count"),
+        entity::contact_address::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count"),
+        entity::contact::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count"),
     ]
 }
 
