@@ -12,4 +12,10 @@ mod helpers;
 mod fixtures;
 
 mod accounts;
+mod addresses;
+mod contact_points;
+mod contacts;
 mod customers;
+mod patch;
+mod shared;
+mod upsert;
