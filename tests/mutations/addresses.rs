@@ -529,4 +529,23 @@ backend_tests! {
             .await,
         );
     }
+
+    async fn an_address_also_used_beyond_the_callers_reach_is_forbidden(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let world = World::create(&app.db).await;
+        let a_address = address_of(&app, world.a_direct).await;
+        // The same address also serves customer b's contact.
+        attach_row(&app.db, world.b_direct, a_address).await;
+        let before = address_row(&app, a_address).await;
+        let customer = app.token(&[Role::Customer], Some(vec![world.a]), &[]);
+        let query = "mutation($id: ID!) {
+          updateAddress(id: $id, input: { city: \"Oslo\" }) { address { id } userErrors { code } } }";
+        let response = app.graphql(Some(&customer), query, json!({ "id": a_address })).await;
+        assert_eq!(response.error_code(), "FORBIDDEN");
+        assert_eq!(address_row(&app, a_address).await, before);
+        // A caller who sees every contact using it may change it.
+        let admin = app.graphql(Some(&app.admin()), query, json!({ "id": a_address })).await;
+        assert_eq!(admin.data()["updateAddress"]["userErrors"], json!([]));
+        assert_eq!(address_row(&app, a_address).await.expect("row").city, "Oslo");
+    }
 }
