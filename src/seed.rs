@@ -9,7 +9,7 @@ use entity::{
     account, address, contact, contact_address, contact_point, customer, shared_contact_link,
 };
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -594,6 +594,9 @@ pub async fn seed(db: &DatabaseConnection, customers: usize, seed: u64) -> Resul
         total.shared_links += counts.shared_links;
         index = end;
     }
+    // Bulk loads leave the planners without statistics: without them PostgreSQL chose
+    // sequential scans over the loader indexes (20-70 ms per statement at 10,000 customers).
+    db.execute_unprepared("ANALYZE").await?;
     Ok(total)
 }
 
