@@ -9,8 +9,8 @@ use entity::{
     account, address, contact, contact_address, contact_point, customer, shared_contact_link,
 };
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
-    TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    PaginatorTrait, TransactionTrait,
 };
 use uuid::Uuid;
 
