@@ -125,7 +125,8 @@ fn migrate_and_seed_are_deterministic() {
     remove_sqlite(&path_b);
 }
 
-/// `kith serve --demo` on an empty database: demo data, a printed ADMIN token that works.
+/// `kith serve --demo` on an empty database: demo data, a printed ADMIN token that works, and
+/// a clean exit on SIGTERM.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_demo_prints_a_working_token() {
     let (url, path) = temp_sqlite();
@@ -190,8 +191,21 @@ async fn serve_demo_prints_a_working_token() {
         .await
         .expect("text");
     assert!(page.contains(&token));
-    child.kill().expect("kill");
-    let _ = child.wait();
+    // SIGTERM: the server drains and exits cleanly.
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit after SIGTERM: {status}");
     remove_sqlite(&path);
 }
 
