@@ -252,10 +252,11 @@ impl AccountMutation {
     ) -> async_graphql::Result<AccountPayload> {
         let principal = ctx.principal()?;
         let db = ctx.db()?;
-        let result = match input.parse() {
-            Ok(new) => service::create(db, principal, new).await,
-            Err(error) => Err(error),
-        };
+        let result = async {
+            let new = input.parse()?;
+            service::create(db, principal, new).await
+        }
+        .await;
         AccountPayload::from_result(result)
     }
 
@@ -270,10 +271,11 @@ impl AccountMutation {
         let principal = ctx.principal()?;
         let db = ctx.db()?;
         let id = parse_id(&id, "id")?;
-        let result = match input.parse() {
-            Ok(changes) => service::update(db, principal, id, changes, expected_version).await,
-            Err(error) => Err(error),
-        };
+        let result = async {
+            let changes = input.parse()?;
+            service::update(db, principal, id, changes, expected_version).await
+        }
+        .await;
         AccountPayload::from_result(result)
     }
 

@@ -107,10 +107,12 @@ impl ContactMutation {
             input.addresses,
             input.contact_points,
         );
-        let result = match v.finish() {
-            Ok(()) => write::create(ctx.db()?, principal, owner, hint, changes, nested).await,
-            Err(error) => Err(error),
-        };
+        let db = ctx.db()?;
+        let result = async {
+            v.finish()?;
+            write::create(db, principal, owner, hint, changes, nested).await
+        }
+        .await;
         ContactPayload::from_result(result)
     }
 
@@ -128,12 +130,12 @@ impl ContactMutation {
         let mut v = Validation::default();
         let owner = owner_change(&mut v, &path, input.customer_id, input.account_id);
         let changes = input.fields.parse(&mut v, &path);
-        let result = match v.finish() {
-            Ok(()) => {
-                write::update(ctx.db()?, principal, id, owner, changes, expected_version).await
-            }
-            Err(error) => Err(error),
-        };
+        let db = ctx.db()?;
+        let result = async {
+            v.finish()?;
+            write::update(db, principal, id, owner, changes, expected_version).await
+        }
+        .await;
         ContactPayload::from_result(result)
     }
 
@@ -173,20 +175,20 @@ impl ContactMutation {
             input.addresses,
             input.contact_points,
         );
-        let result = match v.finish() {
-            Ok(()) => {
-                let request = SaveRequest {
-                    id,
-                    owner,
-                    customer_hint,
-                    owner_given,
-                    changes,
-                    nested,
-                };
-                write::save(ctx.db()?, principal, request).await
-            }
-            Err(error) => Err(error),
-        };
+        let db = ctx.db()?;
+        let result = async {
+            v.finish()?;
+            let request = SaveRequest {
+                id,
+                owner,
+                customer_hint,
+                owner_given,
+                changes,
+                nested,
+            };
+            write::save(db, principal, request).await
+        }
+        .await;
         let (saved, user_errors) = payload_parts(result)?;
         Ok(SaveContactPayload {
             created: saved.as_ref().is_some_and(|(_, created)| *created),

@@ -442,10 +442,12 @@ impl PatchMutation {
         let id = parse_id(&id, "id")?;
         let mut v = Validation::default();
         let parsed = patch.parse(&mut v);
-        let result = match v.finish() {
-            Ok(()) => apply(ctx.db()?, principal, id, parsed, expected_version).await,
-            Err(error) => Err(error),
-        };
+        let db = ctx.db()?;
+        let result = async {
+            v.finish()?;
+            apply(db, principal, id, parsed, expected_version).await
+        }
+        .await;
         let (applied, user_errors) = payload_parts(result)?;
         let (contact, results) = match applied {
             Some((contact, results)) => (Some(Contact(contact)), results),

@@ -137,10 +137,12 @@ impl ContactPointMutation {
         let contact_id = parse_id(&contact_id, "contactId")?;
         let mut v = Validation::default();
         let changes = input.parse(&mut v, &FieldPath::root("input"));
-        let result = match v.finish() {
-            Ok(()) => service::add(ctx.db()?, principal, contact_id, changes).await,
-            Err(error) => Err(error),
-        };
+        let db = ctx.db()?;
+        let result = async {
+            v.finish()?;
+            service::add(db, principal, contact_id, changes).await
+        }
+        .await;
         ContactPointPayload::from_result(result)
     }
 
@@ -156,10 +158,12 @@ impl ContactPointMutation {
         let id = parse_id(&id, "id")?;
         let mut v = Validation::default();
         let changes = input.parse(&mut v, &FieldPath::root("input"));
-        let result = match v.finish() {
-            Ok(()) => service::update(ctx.db()?, principal, id, changes, expected_version).await,
-            Err(error) => Err(error),
-        };
+        let db = ctx.db()?;
+        let result = async {
+            v.finish()?;
+            service::update(db, principal, id, changes, expected_version).await
+        }
+        .await;
         ContactPointPayload::from_result(result)
     }
 

@@ -241,10 +241,11 @@ impl CustomerMutation {
     ) -> async_graphql::Result<CustomerPayload> {
         let principal = ctx.principal()?;
         let db = ctx.db()?;
-        let result = match input.parse() {
-            Ok(new) => service::create(db, principal, new).await,
-            Err(error) => Err(error),
-        };
+        let result = async {
+            let new = input.parse()?;
+            service::create(db, principal, new).await
+        }
+        .await;
         CustomerPayload::from_result(result)
     }
 
@@ -259,10 +260,11 @@ impl CustomerMutation {
         let principal = ctx.principal()?;
         let db = ctx.db()?;
         let id = parse_id(&id, "id")?;
-        let result = match input.parse() {
-            Ok(changes) => service::update(db, principal, id, changes, expected_version).await,
-            Err(error) => Err(error),
-        };
+        let result = async {
+            let changes = input.parse()?;
+            service::update(db, principal, id, changes, expected_version).await
+        }
+        .await;
         CustomerPayload::from_result(result)
     }
 
