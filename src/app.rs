@@ -23,6 +23,7 @@ const DEV_TOKEN_TTL: Duration = Duration::from_secs(12 * 3600);
 /// A bound, ready-to-run server.
 pub struct App {
     listener: TcpListener,
+    cors_origins: Vec<String>,
     state: AppState,
     dev_token: Option<String>,
 }
@@ -64,6 +65,7 @@ impl App {
         let listener = TcpListener::bind(settings.bind).await.map_err(|error| {
             AppError::Internal(format!("cannot bind {}: {error}", settings.bind))
         })?;
+        let cors_origins = settings.cors_origins.clone();
         let settings = Arc::new(settings);
         let state = AppState {
             schema: schema::build(settings.clone(), db.clone()),
@@ -74,6 +76,7 @@ impl App {
         };
         Ok(App {
             listener,
+            cors_origins,
             state,
             dev_token,
         })
@@ -108,7 +111,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let db = self.state.db.clone();
-        let router = http::router(self.state);
+        let router = http::router(self.state, &self.cors_origins);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await?;

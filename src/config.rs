@@ -68,6 +68,11 @@ pub struct Settings {
     #[arg(long, env = "KITH_INTROSPECTION", default_value_t = true, value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
     pub introspection: bool,
 
+    /// Browser origins allowed to call the API (comma-separated, e.g.
+    /// `https://app.example.com`), or `*` for any. Unset: no cross-origin access.
+    #[arg(long, env = "KITH_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
     /// Address `serve` listens on.
     #[arg(
         long = "bind",
@@ -93,6 +98,7 @@ impl Settings {
             max_complexity: 20_000,
             max_page_size: 100,
             introspection: true,
+            cors_origins: Vec::new(),
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
         }
     }

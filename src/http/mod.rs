@@ -8,9 +8,11 @@ mod metrics;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::JwtKeys;
 use crate::metrics::Metrics;
@@ -32,8 +34,25 @@ pub struct AppState {
     pub playground_token: Option<String>,
 }
 
+/// Cross-origin access for browser apps served from other origins: none unless configured.
+fn cors(origins: &[String]) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([HeaderName::from_static("x-request-id")])
+        .max_age(std::time::Duration::from_secs(600));
+    if origins.iter().any(|origin| origin == "*") {
+        return layer.allow_origin(AllowOrigin::any());
+    }
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin.trim()).ok())
+        .collect();
+    layer.allow_origin(AllowOrigin::list(allowed))
+}
+
 /// All routes.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, cors_origins: &[String]) -> Router {
     Router::new()
         .route("/", get(graphiql::page))
         .route("/assets/{file}", get(graphiql::asset))
@@ -42,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::render))
         .layer(CompressionLayer::new())
+        .layer(cors(cors_origins))
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::record,

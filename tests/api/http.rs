@@ -139,4 +139,27 @@ backend_tests! {
             .await;
         assert!(refused.is_err(), "the listener is closed after shutdown");
     }
+
+    async fn cross_origin_access_only_for_configured_origins(backend: Backend) {
+        let preflight = |app: &TestApp, origin: &'static str| {
+            app.client
+                .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+                .header("Origin", origin)
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "authorization,content-type")
+                .send()
+        };
+        let closed = TestApp::spawn(backend.clone()).await;
+        let response = preflight(&closed, "https://app.example").await.expect("preflight");
+        assert!(response.headers().get("access-control-allow-origin").is_none());
+
+        let open = TestApp::spawn_with(backend, |s| {
+            s.cors_origins = vec!["https://app.example".into()];
+        })
+        .await;
+        let response = preflight(&open, "https://app.example").await.expect("preflight");
+        assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example");
+        let response = preflight(&open, "https://evil.example").await.expect("preflight");
+        assert!(response.headers().get("access-control-allow-origin").is_none());
+    }
 }
