@@ -1,5 +1,6 @@
 //! The command line (API.md, "Process"): `serve`, `migrate`, `token`, `schema`, `seed`.
 
+use std::io::Write;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -145,12 +146,17 @@ async fn serve(settings: Settings, demo: bool) -> Result<()> {
             "JWT_SECRET is not set: signing with a random key that dies with this process \
              (development only). ADMIN token below; GraphiQL already sends it."
         );
-        println!("\nADMIN token (valid 12h):\n{token}\n");
-        println!(
-            "Try:\n  curl -s {base}/graphql -H 'Authorization: Bearer {token}' \
+        // One write, errors ignored: a server must not die because nobody reads its stdout
+        // (`println!` panics on a closed pipe).
+        let banner = format!(
+            "\nADMIN token (valid 12h):\n{token}\n\nTry:\n  curl -s {base}/graphql -H 'Authorization: Bearer {token}' \
              -H 'Content-Type: application/json' \
-             -d '{{\"query\":\"{{ customers(page: {{pageSize: 3}}) {{ totalCount items {{ name accounts {{ name }} }} }} }}\"}}'\n"
+             -d '{{\"query\":\"{{ customers(page: {{pageSize: 3}}) {{ totalCount items {{ name accounts {{ name }} }} }} }}\"}}'\n\n"
         );
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout
+            .write_all(banner.as_bytes())
+            .and_then(|()| stdout.flush());
     }
     app.run_until_stopped()
         .await

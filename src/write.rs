@@ -162,6 +162,15 @@ pub fn not_found(path: &FieldPath, what: &str) -> AppError {
     AppError::UserErrors(vec![UserError::not_found(path, what)])
 }
 
+/// `NOT_FOUND` at `path` when a DELETE removed no row: a concurrent delete won between our
+/// read and our write (PostgreSQL re-checks the row after waiting for the other writer).
+pub fn ensure_deleted(result: sea_orm::DeleteResult, path: &FieldPath, what: &str) -> Result<()> {
+    if result.rows_affected == 0 {
+        return Err(not_found(path, what));
+    }
+    Ok(())
+}
+
 /// The outcome of a mutation, as its payload's parts: the changed object, or the user errors
 /// that stopped it. Any other failure becomes a GraphQL error with its code.
 pub fn payload_parts<T>(result: Result<T>) -> async_graphql::Result<(Option<T>, Vec<UserError>)> {

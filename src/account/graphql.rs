@@ -253,6 +253,7 @@ impl AccountMutation {
         let principal = ctx.principal()?;
         let db = ctx.db()?;
         let result = async {
+            service::authorize_create(principal)?;
             let new = input.parse()?;
             service::create(db, principal, new).await
         }
@@ -270,6 +271,7 @@ impl AccountMutation {
     ) -> async_graphql::Result<AccountPayload> {
         let principal = ctx.principal()?;
         let db = ctx.db()?;
+        service::authorize_update(principal).map_err(|e| e.extend())?;
         let id = parse_id(&id, "id")?;
         let result = async {
             let changes = input.parse()?;
@@ -286,6 +288,7 @@ impl AccountMutation {
         id: ID,
     ) -> async_graphql::Result<DeletePayload> {
         let principal = ctx.principal()?;
+        service::authorize_delete(principal).map_err(|e| e.extend())?;
         let id = parse_id(&id, "id")?;
         DeletePayload::from_result(service::delete(ctx.db()?, principal, id).await)
     }

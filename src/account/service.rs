@@ -3,7 +3,7 @@
 use entity::account;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -34,6 +34,22 @@ pub async fn find(
 ) -> Result<Option<account::Model>> {
     Ok(account::Entity::find_by_id(id)
         .filter(scope.account_condition())
+        .one(db)
+        .await?)
+}
+
+/// One account the caller may see, share-locked until the transaction ends, for a write that
+/// points at it: a concurrent move or delete waits for this transaction instead of slipping
+/// between our read and our insert (PostgreSQL `FOR SHARE`; SQLite's write transactions
+/// are serialised already, and it has no row locks).
+pub async fn find_for_reference(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<account::Model>> {
+    Ok(account::Entity::find_by_id(id)
+        .filter(scope.account_condition())
+        .lock_shared()
         .one(db)
         .await?)
 }
@@ -128,6 +144,22 @@ fn number_taken(input: &FieldPath) -> impl FnOnce(UniqueKey) -> Option<UserError
     }
 }
 
+/// Whether the caller's roles may ever create accounts (ADMIN, SERVICE). Checked before the
+/// input is validated, so a caller learns nothing about inputs it may not send.
+pub fn authorize_create(principal: &Principal) -> Result<()> {
+    principal.require_trusted("creating accounts")
+}
+
+/// Whether the caller's roles may ever change accounts (ADMIN, SERVICE).
+pub fn authorize_update(principal: &Principal) -> Result<()> {
+    principal.require_trusted("changing accounts")
+}
+
+/// Whether the caller's roles may ever delete accounts (ADMIN, SERVICE).
+pub fn authorize_delete(principal: &Principal) -> Result<()> {
+    principal.require_trusted("deleting accounts")
+}
+
 /// Create an account for a customer (ADMIN, SERVICE).
 #[tracing::instrument(skip(db, principal))]
 pub async fn create(
@@ -135,10 +167,10 @@ pub async fn create(
     principal: &Principal,
     new: NewAccount,
 ) -> Result<account::Model> {
-    principal.require_trusted("creating accounts")?;
+    authorize_create(principal)?;
     let input = FieldPath::root("input");
     let txn = write::begin(db).await?;
-    if crate::customer::service::find(&txn, &principal.scope, new.customer_id)
+    if crate::customer::service::find_for_reference(&txn, &principal.scope, new.customer_id)
         .await?
         .is_none()
     {
@@ -176,14 +208,14 @@ pub async fn update(
     changes: AccountChanges,
     expected_version: Option<i32>,
 ) -> Result<account::Model> {
-    principal.require_trusted("changing accounts")?;
+    authorize_update(principal)?;
     let input = FieldPath::root("input");
     let txn = write::begin(db).await?;
     let current = find(&txn, &principal.scope, id)
         .await?
         .ok_or_else(|| write::not_found(&FieldPath::root("id"), "account"))?;
     if let Some(customer_id) = changes.customer_id
-        && crate::customer::service::find(&txn, &principal.scope, customer_id)
+        && crate::customer::service::find_for_reference(&txn, &principal.scope, customer_id)
             .await?
             .is_none()
     {
@@ -241,7 +273,7 @@ pub async fn update(
 /// Delete an account and its account-level contacts (ADMIN, SERVICE).
 #[tracing::instrument(skip(db, principal))]
 pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) -> Result<Uuid> {
-    principal.require_trusted("deleting accounts")?;
+    authorize_delete(principal)?;
     let txn = write::begin(db).await?;
     if find(&txn, &principal.scope, id).await?.is_none() {
         return Err(write::not_found(&FieldPath::root("id"), "account"));
@@ -249,7 +281,8 @@ pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) ->
     let addresses =
         crate::address::service::attached_to(&txn, entity::contact::Column::AccountId.eq(id))
             .await?;
-    account::Entity::delete_by_id(id).exec(&txn).await?;
+    let deleted = account::Entity::delete_by_id(id).exec(&txn).await?;
+    write::ensure_deleted(deleted, &FieldPath::root("id"), "account")?;
     crate::address::service::delete_orphans(&txn, addresses).await?;
     txn.commit().await?;
     Ok(id)

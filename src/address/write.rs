@@ -122,7 +122,7 @@ async fn editable_contact(
     contact_id: Uuid,
     path: &FieldPath,
 ) -> Result<entity::contact::Model> {
-    let contact = crate::contact::service::find(db, &principal.scope, contact_id)
+    let contact = crate::contact::service::find_for_reference(db, &principal.scope, contact_id)
         .await?
         .ok_or_else(|| write::not_found(path, "contact"))?;
     principal.require_contact_editor(ContactLevel::of(&contact))?;
@@ -331,7 +331,8 @@ pub async fn update(
 pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) -> Result<Uuid> {
     let txn = write::begin(db).await?;
     find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
-    address::Entity::delete_by_id(id).exec(&txn).await?;
+    let deleted = address::Entity::delete_by_id(id).exec(&txn).await?;
+    write::ensure_deleted(deleted, &FieldPath::root("id"), "address")?;
     txn.commit().await?;
     Ok(id)
 }

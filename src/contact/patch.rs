@@ -327,7 +327,8 @@ async fn apply_step(
         }
         Item::DeletePoint(id) => {
             own_point(db, contact_id, id, &path).await?;
-            contact_point::Entity::delete_by_id(id).exec(db).await?;
+            let deleted = contact_point::Entity::delete_by_id(id).exec(db).await?;
+            write::ensure_deleted(deleted, &path.field("id"), "contact point")?;
             (PatchEntity::ContactPoint, PatchAction::Deleted, id)
         }
         Item::CreateAddress(changes, primary) => {
@@ -349,7 +350,8 @@ async fn apply_step(
         Item::DeleteAddress(id) => {
             own_address(db, contact_id, id, &path).await?;
             address_write::find_editable(db, principal, id, &path.field("id")).await?;
-            entity::address::Entity::delete_by_id(id).exec(db).await?;
+            let deleted = entity::address::Entity::delete_by_id(id).exec(db).await?;
+            write::ensure_deleted(deleted, &path.field("id"), "address")?;
             (PatchEntity::Address, PatchAction::Deleted, id)
         }
         Item::AttachAddress(id, primary) => {

@@ -4,7 +4,7 @@ use entity::{contact, shared_contact_link};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoSimpleExpr, Iterable,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -39,6 +39,22 @@ pub async fn find(
 ) -> Result<Option<contact::Model>> {
     Ok(contact::Entity::find_by_id(id)
         .filter(scope.contact_condition())
+        .one(db)
+        .await?)
+}
+
+/// One contact the caller may see, share-locked until the transaction ends, for a write that
+/// points at it: a concurrent delete or change of owner waits for this transaction instead of slipping
+/// between our read and our insert (PostgreSQL `FOR SHARE`; SQLite's write transactions
+/// are serialised already, and it has no row locks).
+pub async fn find_for_reference(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<contact::Model>> {
+    Ok(contact::Entity::find_by_id(id)
+        .filter(scope.contact_condition())
+        .lock_shared()
         .one(db)
         .await?)
 }

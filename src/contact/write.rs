@@ -82,15 +82,16 @@ async fn resolve_owner(
     principal.require_contact_editor(level_of(owner))?;
     match owner {
         OwnerRef::Customer(customer_id) => {
-            crate::customer::service::find(db, &principal.scope, customer_id)
+            crate::customer::service::find_for_reference(db, &principal.scope, customer_id)
                 .await?
                 .ok_or_else(|| write::not_found(&input.field("customerId"), "customer"))?;
             Ok((Some(customer_id), None))
         }
         OwnerRef::Account(account_id) => {
-            let account = crate::account::service::find(db, &principal.scope, account_id)
-                .await?
-                .ok_or_else(|| write::not_found(&input.field("accountId"), "account"))?;
+            let account =
+                crate::account::service::find_for_reference(db, &principal.scope, account_id)
+                    .await?
+                    .ok_or_else(|| write::not_found(&input.field("accountId"), "account"))?;
             if customer_hint.is_some_and(|customer| customer != account.customer_id) {
                 return Err(AppError::UserErrors(vec![UserError::invalid(
                     &input.field("customerId"),
@@ -385,7 +386,8 @@ pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) ->
         principal.require_shared_contact_owner("deleting a shared contact")?;
     }
     let addresses = crate::address::service::attached_to(&txn, contact::Column::Id.eq(id)).await?;
-    contact::Entity::delete_by_id(id).exec(&txn).await?;
+    let deleted = contact::Entity::delete_by_id(id).exec(&txn).await?;
+    write::ensure_deleted(deleted, &FieldPath::root("id"), "contact")?;
     crate::address::service::delete_orphans(&txn, addresses).await?;
     txn.commit().await?;
     Ok(id)
@@ -619,11 +621,11 @@ async fn link_parties(
     contact_id: Uuid,
 ) -> Result<contact::Model> {
     principal.require_link_editor()?;
-    crate::customer::service::find(db, &principal.scope, customer_id)
+    crate::customer::service::find_for_reference(db, &principal.scope, customer_id)
         .await?
         .ok_or_else(|| write::not_found(&FieldPath::root("customerId"), "customer"))?;
     // A trusted caller may link any shared contact; others only those they already see.
-    let contact = super::service::find(db, &principal.scope, contact_id)
+    let contact = super::service::find_for_reference(db, &principal.scope, contact_id)
         .await?
         .ok_or_else(|| write::not_found(&FieldPath::root("contactId"), "contact"))?;
     if ContactLevel::of(&contact) != ContactLevel::Shared {

@@ -173,7 +173,7 @@ pub async fn add(
     let mut v = Validation::default();
     let row = build_new(contact_id, &changes, &mut v, &input);
     let txn = write::begin(db).await?;
-    let contact = crate::contact::service::find(&txn, &principal.scope, contact_id)
+    let contact = crate::contact::service::find_for_reference(&txn, &principal.scope, contact_id)
         .await?
         .ok_or_else(|| write::not_found(&FieldPath::root("contactId"), "contact"))?;
     principal.require_contact_editor(ContactLevel::of(&contact))?;
@@ -212,7 +212,8 @@ pub async fn update(
 pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) -> Result<Uuid> {
     let txn = write::begin(db).await?;
     find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
-    contact_point::Entity::delete_by_id(id).exec(&txn).await?;
+    let deleted = contact_point::Entity::delete_by_id(id).exec(&txn).await?;
+    write::ensure_deleted(deleted, &FieldPath::root("id"), "contact point")?;
     txn.commit().await?;
     Ok(id)
 }

@@ -242,6 +242,7 @@ impl CustomerMutation {
         let principal = ctx.principal()?;
         let db = ctx.db()?;
         let result = async {
+            service::authorize_create(principal)?;
             let new = input.parse()?;
             service::create(db, principal, new).await
         }
@@ -259,6 +260,7 @@ impl CustomerMutation {
     ) -> async_graphql::Result<CustomerPayload> {
         let principal = ctx.principal()?;
         let db = ctx.db()?;
+        service::authorize_update(principal).map_err(|e| e.extend())?;
         let id = parse_id(&id, "id")?;
         let result = async {
             let changes = input.parse()?;
@@ -276,6 +278,7 @@ impl CustomerMutation {
         id: ID,
     ) -> async_graphql::Result<DeletePayload> {
         let principal = ctx.principal()?;
+        service::authorize_delete(principal).map_err(|e| e.extend())?;
         let id = parse_id(&id, "id")?;
         DeletePayload::from_result(service::delete(ctx.db()?, principal, id).await)
     }

@@ -3,7 +3,7 @@
 use entity::customer;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -32,6 +32,22 @@ pub async fn find(
 ) -> Result<Option<customer::Model>> {
     Ok(customer::Entity::find_by_id(id)
         .filter(scope.customer_condition())
+        .one(db)
+        .await?)
+}
+
+/// One customer the caller may see, share-locked until the transaction ends, for a write that
+/// points at it: a concurrent delete waits for this transaction instead of slipping
+/// between our read and our insert (PostgreSQL `FOR SHARE`; SQLite's write transactions
+/// are serialised already, and it has no row locks).
+pub async fn find_for_reference(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<customer::Model>> {
+    Ok(customer::Entity::find_by_id(id)
+        .filter(scope.customer_condition())
+        .lock_shared()
         .one(db)
         .await?)
 }
@@ -109,6 +125,22 @@ fn number_taken(input: &FieldPath) -> impl FnOnce(UniqueKey) -> Option<UserError
     }
 }
 
+/// Whether the caller's roles may ever create customers (ADMIN, SERVICE). Checked before the
+/// input is validated, so a caller learns nothing about inputs it may not send.
+pub fn authorize_create(principal: &Principal) -> Result<()> {
+    principal.require_trusted("creating customers")
+}
+
+/// Whether the caller's roles may ever change customers (ADMIN, SERVICE, CUSTOMER).
+pub fn authorize_update(principal: &Principal) -> Result<()> {
+    principal.require_customer_editor()
+}
+
+/// Whether the caller's roles may ever delete customers (ADMIN, SERVICE).
+pub fn authorize_delete(principal: &Principal) -> Result<()> {
+    principal.require_trusted("deleting customers")
+}
+
 /// Create a customer (ADMIN and SERVICE).
 #[tracing::instrument(skip(db, principal))]
 pub async fn create(
@@ -116,7 +148,7 @@ pub async fn create(
     principal: &Principal,
     new: NewCustomer,
 ) -> Result<customer::Model> {
-    principal.require_trusted("creating customers")?;
+    authorize_create(principal)?;
     let now = write::now();
     let model = customer::Model {
         id: write::new_id(),
@@ -150,7 +182,7 @@ pub async fn update(
     changes: CustomerChanges,
     expected_version: Option<i32>,
 ) -> Result<customer::Model> {
-    principal.require_customer_editor()?;
+    authorize_update(principal)?;
     let input = FieldPath::root("input");
     let txn = write::begin(db).await?;
     let current = find(&txn, &principal.scope, id)
@@ -202,7 +234,7 @@ pub async fn update(
 /// contact points and addresses). Shared contacts survive; only their links go.
 #[tracing::instrument(skip(db, principal))]
 pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) -> Result<Uuid> {
-    principal.require_trusted("deleting customers")?;
+    authorize_delete(principal)?;
     let txn = write::begin(db).await?;
     if find(&txn, &principal.scope, id).await?.is_none() {
         return Err(write::not_found(&FieldPath::root("id"), "customer"));
@@ -211,7 +243,8 @@ pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) ->
         crate::address::service::attached_to(&txn, entity::contact::Column::CustomerId.eq(id))
             .await?;
     // Foreign keys cascade to accounts, owned contacts, their children and the links.
-    customer::Entity::delete_by_id(id).exec(&txn).await?;
+    let deleted = customer::Entity::delete_by_id(id).exec(&txn).await?;
+    write::ensure_deleted(deleted, &FieldPath::root("id"), "customer")?;
     crate::address::service::delete_orphans(&txn, addresses).await?;
     txn.commit().await?;
     Ok(id)

@@ -141,31 +141,30 @@ async fn serve_demo_prints_a_working_token() {
         .expect("kith serve --demo");
     let stdout = child.stdout.take().expect("stdout");
     let stderr = child.stderr.take().expect("stderr");
-    let (token, address) = tokio::task::spawn_blocking(move || {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut token = None;
-        let mut lines = BufReader::new(stdout).lines();
-        while token.is_none() && Instant::now() < deadline {
-            let line = lines.next().expect("stdout open").expect("line");
+    // Both pipes are drained for the child's whole life: a reader that stops early would
+    // make the server's later writes fail on a closed pipe.
+    let (token_tx, token_rx) = std::sync::mpsc::channel();
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if line.starts_with("eyJ") {
-                token = Some(line.trim().to_owned());
+                let _ = token_tx.send(line.trim().to_owned());
             }
         }
-        let mut address = None;
-        for line in BufReader::new(stderr).lines() {
-            let line = line.expect("line");
+    });
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if let Some(rest) = line.split("GraphQL on ").nth(1) {
-                address = Some(rest.trim().trim_end_matches("/graphql").to_owned());
-                break;
+                let _ = address_tx.send(rest.trim().trim_end_matches("/graphql").to_owned());
             }
         }
-        (
-            token.expect("token printed"),
-            address.expect("address logged"),
-        )
-    })
-    .await
-    .expect("read output");
+    });
+    let token = token_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("token printed");
+    let address = address_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("address logged");
     let body: serde_json::Value = reqwest::Client::new()
         .post(format!("{address}/graphql"))
         .bearer_auth(&token)
