@@ -32,10 +32,12 @@ pub async fn find(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<account::Model>> {
-    Ok(account::Entity::find_by_id(id)
-        .filter(scope.account_condition())
-        .one(db)
-        .await?)
+    Ok(visible(scope, id).one(db).await?)
+}
+
+/// The query for row `id` if the caller may see it.
+fn visible(scope: &Scope, id: Uuid) -> sea_orm::Select<account::Entity> {
+    account::Entity::find_by_id(id).filter(scope.account_condition())
 }
 
 /// One account the caller may see, share-locked until the transaction ends, for a write that
@@ -47,11 +49,7 @@ pub async fn find_for_reference(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<account::Model>> {
-    Ok(account::Entity::find_by_id(id)
-        .filter(scope.account_condition())
-        .lock_shared()
-        .one(db)
-        .await?)
+    Ok(visible(scope, id).lock_shared().one(db).await?)
 }
 
 /// A page of the accounts the caller may see.

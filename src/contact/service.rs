@@ -37,10 +37,12 @@ pub async fn find(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<contact::Model>> {
-    Ok(contact::Entity::find_by_id(id)
-        .filter(scope.contact_condition())
-        .one(db)
-        .await?)
+    Ok(visible(scope, id).one(db).await?)
+}
+
+/// The query for row `id` if the caller may see it.
+fn visible(scope: &Scope, id: Uuid) -> sea_orm::Select<contact::Entity> {
+    contact::Entity::find_by_id(id).filter(scope.contact_condition())
 }
 
 /// One contact the caller may see, share-locked until the transaction ends, for a write that
@@ -52,11 +54,7 @@ pub async fn find_for_reference(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<contact::Model>> {
-    Ok(contact::Entity::find_by_id(id)
-        .filter(scope.contact_condition())
-        .lock_shared()
-        .one(db)
-        .await?)
+    Ok(visible(scope, id).lock_shared().one(db).await?)
 }
 
 /// A page of the contacts the caller may see.

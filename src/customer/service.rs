@@ -30,10 +30,12 @@ pub async fn find(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<customer::Model>> {
-    Ok(customer::Entity::find_by_id(id)
-        .filter(scope.customer_condition())
-        .one(db)
-        .await?)
+    Ok(visible(scope, id).one(db).await?)
+}
+
+/// The query for row `id` if the caller may see it.
+fn visible(scope: &Scope, id: Uuid) -> sea_orm::Select<customer::Entity> {
+    customer::Entity::find_by_id(id).filter(scope.customer_condition())
 }
 
 /// One customer the caller may see, share-locked until the transaction ends, for a write that
@@ -45,11 +47,7 @@ pub async fn find_for_reference(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<customer::Model>> {
-    Ok(customer::Entity::find_by_id(id)
-        .filter(scope.customer_condition())
-        .lock_shared()
-        .one(db)
-        .await?)
+    Ok(visible(scope, id).lock_shared().one(db).await?)
 }
 
 /// A page of the customers the caller may see.

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::contacts::{assert_ok, assert_refused, error, mutate, person, timestamp};
 use crate::customers::{
-    ContactRows, LockedRow, addresses_among, code, id_of, payload, winner_and_loser,
+    ContactRows, LockedRow, addresses_among, code, id_of, payload, race_two_deletes,
 };
 use crate::fixtures::World;
 use crate::helpers::{TestApp, ids};
@@ -633,23 +633,12 @@ backend_tests! {
     async fn concurrent_deletes_have_one_winner(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let world = World::create(&app.db).await;
-        let admin = app.admin();
-        let request = || app.graphql(Some(&admin), DELETE, json!({ "id": world.a_account }));
-        // Both requests find the account, then queue for its row behind the test's lock.
-        let lock = LockedRow::lock(&app.db, "account", world.a_account).await;
 
-        let (left, right, ()) = tokio::join!(request(), request(), async {
-            lock.wait_for(&app.db, 2).await;
-            lock.release().await;
-        });
+        let (winner, loser) =
+            race_two_deletes(&app, DELETE, "deleteAccount", "account", world.a_account).await;
 
-        let (left, right) = (
-            payload(&left, "deleteAccount"),
-            payload(&right, "deleteAccount"),
-        );
-        let (winner, loser) = winner_and_loser(&left, &right, "deletedId");
         assert_eq!(winner["deletedId"], world.a_account.to_string());
-        assert_refused(loser, "deletedId", &[error("NOT_FOUND", &["id"])]);
+        assert_refused(&loser, "deletedId", &[error("NOT_FOUND", &["id"])]);
     }
 
     async fn an_account_created_while_its_customer_goes_is_not_found(backend: Backend) {

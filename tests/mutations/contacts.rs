@@ -1248,4 +1248,21 @@ backend_tests! {
                 .contains(&created["contact"]["id"].as_str().expect("id").to_owned())
         );
     }
+
+    async fn concurrent_contact_deletes_have_one_winner(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let world = World::create(&app.db).await;
+
+        let (winner, loser) = crate::customers::race_two_deletes(
+            &app,
+            DELETE,
+            "deleteContact",
+            "contact",
+            world.a_direct,
+        )
+        .await;
+
+        assert_eq!(winner["deletedId"], world.a_direct.to_string());
+        assert_refused(&loser, "deletedId", &[error("NOT_FOUND", &["id"])]);
+    }
 }

@@ -284,6 +284,30 @@ pub fn winner_and_loser<'a>(
     }
 }
 
+/// Send `delete` (a mutation with variable `$id`) for row `id` of `table` twice at once, both
+/// requests queued behind a test-held lock on the row after they have read it, and return
+/// the `field` payloads of the winner and of the loser.
+pub async fn race_two_deletes(
+    app: &TestApp,
+    delete: &str,
+    field: &str,
+    table: &str,
+    id: Uuid,
+) -> (Value, Value) {
+    let admin = app.admin();
+    let request = || app.graphql(Some(&admin), delete, json!({ "id": id }));
+    let lock = LockedRow::lock(&app.db, table, id).await;
+
+    let (left, right, ()) = tokio::join!(request(), request(), async {
+        lock.wait_for(&app.db, 2).await;
+        lock.release().await;
+    });
+
+    let (left, right) = (payload(&left, field), payload(&right, field));
+    let (winner, loser) = winner_and_loser(&left, &right, "deletedId");
+    (winner.clone(), loser.clone())
+}
+
 /// The `extensions.code` of a response's first error; null when it has none.
 pub fn code(response: &GqlResponse) -> &Value {
     &response.body["errors"][0]["extensions"]["code"]
@@ -967,23 +991,12 @@ backend_tests! {
     async fn concurrent_deletes_have_one_winner(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let world = World::create(&app.db).await;
-        let admin = app.admin();
-        let request = || app.graphql(Some(&admin), DELETE, json!({ "id": world.a }));
-        // Both requests find the customer, then queue for its row behind the test's lock.
-        let lock = LockedRow::lock(&app.db, "customer", world.a).await;
 
-        let (left, right, ()) = tokio::join!(request(), request(), async {
-            lock.wait_for(&app.db, 2).await;
-            lock.release().await;
-        });
+        let (winner, loser) =
+            race_two_deletes(&app, DELETE, "deleteCustomer", "customer", world.a).await;
 
-        let (left, right) = (
-            payload(&left, "deleteCustomer"),
-            payload(&right, "deleteCustomer"),
-        );
-        let (winner, loser) = winner_and_loser(&left, &right, "deletedId");
         assert_eq!(winner["deletedId"], world.a.to_string());
-        assert_refused(loser, "deletedId", &[error("NOT_FOUND", &["id"])]);
+        assert_refused(&loser, "deletedId", &[error("NOT_FOUND", &["id"])]);
         assert!(customer_row(&app.db, world.a).await.is_none());
     }
 }
