@@ -6,6 +6,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_graph;
+mod m20261124_000002_contact_search_index;
 
 /// Every migration Kith knows, in order.
 #[derive(Debug)]
@@ -14,6 +15,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_create_graph::Migration)]
+        vec![
+            Box::new(m20261124_000001_create_graph::Migration),
+            Box::new(m20261124_000002_contact_search_index::Migration),
+        ]
     }
 }

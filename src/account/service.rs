@@ -69,6 +69,7 @@ pub async fn list(
     }
     if let Some(search) = &filter.search {
         select = select.filter(matches_all_terms(
+            db.get_database_backend(),
             search,
             &[account::Column::Name, account::Column::AccountNumber],
         ));

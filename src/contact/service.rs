@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::auth::Scope;
 use crate::error::Result;
 use crate::paging::{PageRequest, RowPage, fetch_page};
-use crate::text_search::matches_all_terms;
+use crate::text_search::contact_matches_all_terms;
 
 /// Filters of the `contacts` list.
 #[derive(Clone, Debug, Default)]
@@ -103,7 +103,8 @@ pub async fn list(
         select = select.filter(contact::Column::Status.eq(status));
     }
     if let Some(search) = &filter.search {
-        select = select.filter(matches_all_terms(
+        select = select.filter(contact_matches_all_terms(
+            db.get_database_backend(),
             search,
             &[
                 contact::Column::FirstName,

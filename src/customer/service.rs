@@ -61,6 +61,7 @@ pub async fn list(
     let mut select = customer::Entity::find().filter(scope.customer_condition());
     if let Some(search) = &filter.search {
         select = select.filter(matches_all_terms(
+            db.get_database_backend(),
             search,
             &[customer::Column::Name, customer::Column::CustomerNumber],
         ));
