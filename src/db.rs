@@ -16,6 +16,9 @@ use crate::metrics::Metrics;
 /// How long a SQLite writer waits for the lock before giving up with `SQLITE_BUSY`.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The smallest PostgreSQL pool that can migrate (see [`migrate`]).
+const MIN_POSTGRES_CONNECTIONS: u32 = 2;
+
 /// Open the pool and apply pending migrations. Every statement sent through the returned
 /// connection (and the transactions it begins) is counted in `metrics`.
 pub async fn connect(
@@ -41,7 +44,11 @@ pub async fn connect(
                     .foreign_keys(true)
             });
     } else {
-        options.max_connections(max_connections).min_connections(1);
+        // Migrating holds one connection for the advisory lock while the migrations run on
+        // another: a pool of one would wait for itself.
+        options
+            .max_connections(max_connections.max(MIN_POSTGRES_CONNECTIONS))
+            .min_connections(1);
     }
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(move |info| {
@@ -81,7 +88,24 @@ async fn migrate(db: &DatabaseConnection) -> Result<()> {
         tracing::warn!(%error, "releasing the migration lock failed; closing its connection");
         lock_holder.detach();
     }
-    outcome
+    outcome?;
+    warn_without_search_index(db).await;
+    Ok(())
+}
+
+/// Tell the operator when contact search has no trigram index: the migration skips it where
+/// the `pg_trgm` extension cannot be installed, and search then scans every contact.
+async fn warn_without_search_index(db: &DatabaseConnection) {
+    let probe = Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT 1 AS present FROM pg_indexes WHERE indexname = 'ix_contact_search'",
+    );
+    if let Ok(None) = db.query_one_raw(probe).await {
+        tracing::warn!(
+            "contact search has no index because the pg_trgm extension could not be \
+             installed; search works, but scans (README, PostgreSQL, says how to add it)"
+        );
+    }
 }
 
 /// Whether the database answers a query: what `/readyz` reports.

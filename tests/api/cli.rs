@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::{SECRET, TestApp};
+use crate::helpers::{SECRET, TestApp, fresh_database};
 
 fn kith() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kith"));
@@ -232,5 +232,43 @@ backend_tests! {
                 "permissions": ["restunmasktaxid"],
             })
         );
+    }
+
+    async fn migrate_applies_every_migration_once(backend: Backend) {
+        let (url, _database) = fresh_database(backend).await;
+        let migrate = || {
+            kith()
+                .env("DATABASE_URL", &url)
+                .arg("migrate")
+                .output()
+                .expect("migrate")
+        };
+
+        let first = migrate();
+        let second = migrate();
+
+        for run in [&first, &second] {
+            assert!(
+                run.status.success(),
+                "{}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+            assert_eq!(String::from_utf8_lossy(&run.stdout), "migrations applied\n");
+        }
+        use migration::MigratorTrait;
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = sea_orm::Database::connect(&url).await.expect("connect");
+        let applied = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT count(*) AS n FROM seaql_migrations",
+            ))
+            .await
+            .expect("count migrations")
+            .expect("a row")
+            .try_get::<i64>("", "n")
+            .expect("n");
+        assert_eq!(applied, migration::Migrator::migrations().len() as i64);
+        db.close().await.expect("close");
     }
 }

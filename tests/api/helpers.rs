@@ -65,7 +65,7 @@ macro_rules! backend_tests {
 }
 
 /// Removes the test's database when the test ends, however it ends.
-enum DatabaseGuard {
+pub enum DatabaseGuard {
     SqliteFile(PathBuf),
     Postgres { admin_url: String, name: String },
 }
@@ -102,6 +102,32 @@ impl Drop for DatabaseGuard {
                 })
                 .join();
             }
+        }
+    }
+}
+
+/// A new, empty database on `backend` and its URL; the guard removes it when dropped.
+pub async fn fresh_database(backend: Backend) -> (String, DatabaseGuard) {
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("kith-test-{}.db", Uuid::new_v4()));
+            (
+                format!("sqlite://{}?mode=rwc", path.display()),
+                DatabaseGuard::SqliteFile(path),
+            )
+        }
+        Backend::Postgres(admin_url) => {
+            let name = format!("kith_test_{}", Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url).await.unwrap_or_else(|error| {
+                panic!("KITH_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {error}")
+            });
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            admin.close().await.expect("close admin connection");
+            let url = replace_database_name(&admin_url, &name);
+            (url, DatabaseGuard::Postgres { admin_url, name })
         }
     }
 }
@@ -155,28 +181,7 @@ impl TestApp {
 
     /// A server whose settings `configure` adjusts first.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
-        let (database_url, guard) = match backend {
-            Backend::Sqlite => {
-                let path = std::env::temp_dir().join(format!("kith-test-{}.db", Uuid::new_v4()));
-                (
-                    format!("sqlite://{}?mode=rwc", path.display()),
-                    DatabaseGuard::SqliteFile(path),
-                )
-            }
-            Backend::Postgres(admin_url) => {
-                let name = format!("kith_test_{}", Uuid::new_v4().simple());
-                let admin = Database::connect(&admin_url).await.unwrap_or_else(|error| {
-                    panic!("KITH_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {error}")
-                });
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .expect("create test database");
-                admin.close().await.expect("close admin connection");
-                let url = replace_database_name(&admin_url, &name);
-                (url, DatabaseGuard::Postgres { admin_url, name })
-            }
-        };
+        let (database_url, guard) = fresh_database(backend).await;
         let mut settings = Settings::with_database(&database_url);
         settings.jwt_secret = Some(SECRET.to_owned());
         settings.bind = "127.0.0.1:0".parse().expect("bind address");
