@@ -3,15 +3,13 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use entity::{
     account, address, contact, contact_address, contact_point, customer, shared_contact_link,
 };
 use kith::auth::Role;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Statement,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -183,21 +181,6 @@ pub async fn addresses_among(db: &DatabaseConnection, ids: &[Uuid]) -> Vec<addre
         .all(db)
         .await
         .expect("read addresses")
-}
-
-/// Attach an existing address to another contact, so that two contacts share it.
-pub async fn attach_existing(db: &DatabaseConnection, contact_id: Uuid, address_id: Uuid) {
-    contact_address::Model {
-        contact_id,
-        address_id,
-        is_primary: false,
-        created_at: Utc::now(),
-    }
-    .into_active_model()
-    .reset_all()
-    .insert(db)
-    .await
-    .expect("attach address");
 }
 
 /// A row lock held by the test on PostgreSQL (`SELECT .. FOR UPDATE`), so that requests that
@@ -938,7 +921,7 @@ backend_tests! {
         let b_address = ContactRows::of(&app.db, &[world.b_direct])
             .await
             .address_ids()[0];
-        attach_existing(&app.db, world.a_direct, b_address).await;
+        crate::addresses::attach_row(&app.db, world.a_direct, b_address).await;
         let shared_a = fixtures::contact(&app.db, Owner::Shared, "Una", "Linked").await;
         fixtures::link(&app.db, world.a, shared_a).await;
         fixtures::phone(&app.db, shared_a).await;
