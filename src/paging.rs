@@ -9,27 +9,35 @@ use crate::customer::graphql::Customer;
 use crate::error::{AppError, Result};
 use crate::graphql_context::ContextExt;
 
-/// Which page of a list to return.
-#[derive(Clone, Copy, Debug, InputObject)]
+const DEFAULT_PAGE_NUMBER: i32 = 1;
+const DEFAULT_PAGE_SIZE: i32 = 20;
+
+/// Which page of a list to return. Every field is optional as API.md spells it
+/// (`pageNumber: Int = 1`...): an explicit `null` means the default, as an absent field does.
+#[derive(Clone, Copy, Debug, Default, InputObject)]
 pub struct PageInput {
     /// 1-based page number.
-    #[graphql(default = 1)]
-    pub page_number: i32,
+    #[graphql(default_with = "Some(DEFAULT_PAGE_NUMBER)")]
+    pub page_number: Option<i32>,
     /// Items per page, at most the server's `KITH_MAX_PAGE_SIZE` (100 by default).
-    #[graphql(default = 20)]
-    pub page_size: i32,
+    #[graphql(default_with = "Some(DEFAULT_PAGE_SIZE)")]
+    pub page_size: Option<i32>,
     /// Skip counting the whole list: `totalCount` is then null and the request cheaper.
-    #[graphql(default = false)]
-    pub exclude_total_count: bool,
+    #[graphql(default_with = "Some(false)")]
+    pub exclude_total_count: Option<bool>,
 }
 
-impl Default for PageInput {
-    fn default() -> Self {
-        PageInput {
-            page_number: 1,
-            page_size: 20,
-            exclude_total_count: false,
-        }
+impl PageInput {
+    fn page_number(&self) -> i32 {
+        self.page_number.unwrap_or(DEFAULT_PAGE_NUMBER)
+    }
+
+    fn page_size(&self) -> i32 {
+        self.page_size.unwrap_or(DEFAULT_PAGE_SIZE)
+    }
+
+    fn exclude_total_count(&self) -> bool {
+        self.exclude_total_count.unwrap_or(false)
     }
 }
 
@@ -47,7 +55,7 @@ pub struct Pagination {
 /// Complexity of a root list: its selection counts once per item of the page, so a client
 /// cannot dodge `KITH_MAX_COMPLEXITY` by asking for big pages.
 pub fn list_complexity(page: &Option<PageInput>, child_complexity: usize) -> usize {
-    let page_size = page.map_or(PageInput::default().page_size, |p| p.page_size);
+    let page_size = page.unwrap_or_default().page_size();
     usize::try_from(page_size.max(1))
         .unwrap_or(1)
         .saturating_mul(child_complexity)
@@ -68,26 +76,30 @@ impl PageRequest {
     /// the client asked for it and did not exclude it.
     pub fn new(input: Option<PageInput>, ctx: &Context<'_>) -> Result<PageRequest> {
         let input = input.unwrap_or_default();
+        let (page_number, page_size, exclude_total_count) = (
+            input.page_number(),
+            input.page_size(),
+            input.exclude_total_count(),
+        );
         let max = ctx.settings().max_page_size;
-        if input.page_number < 1 {
+        if page_number < 1 {
             return Err(AppError::BadUserInput(
                 "`pageNumber` must be at least 1".into(),
             ));
         }
-        if input.page_size < 1 || input.page_size as u64 > max {
+        if page_size < 1 || page_size as u64 > max {
             return Err(AppError::BadUserInput(format!(
                 "`pageSize` must be between 1 and {max}"
             )));
         }
-        let limit = input.page_size as u64;
-        let offset = (input.page_number as u64 - 1) * limit;
-        let count_total =
-            !input.exclude_total_count && ctx.look_ahead().field("totalCount").exists();
+        let limit = page_size as u64;
+        let offset = (page_number as u64 - 1) * limit;
+        let count_total = !exclude_total_count && ctx.look_ahead().field("totalCount").exists();
         Ok(PageRequest {
             pagination: Pagination {
-                page_number: input.page_number,
-                page_size: input.page_size,
-                exclude_total_count: input.exclude_total_count,
+                page_number,
+                page_size,
+                exclude_total_count,
             },
             offset,
             limit,

@@ -53,6 +53,12 @@ impl Account {
     async fn status(&self) -> async_graphql::Result<AccountStatus> {
         AccountStatus::from_db(&self.0.status)
     }
+    /// Id of the customer that holds the account (the `customerId` of the account's input).
+    /// Given even to callers who may not read the customer itself (AGENCY): it is the key their
+    /// reach is granted by.
+    async fn customer_id(&self) -> ID {
+        ID(self.0.customer_id.to_string())
+    }
     /// The customer that holds the account; null for callers who may not see customers
     /// (AGENCY sees account-level data only).
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {

@@ -138,8 +138,11 @@ pub struct AddressPayload {
 /// The result of `detachAddress`.
 #[derive(SimpleObject)]
 pub struct DetachAddressPayload {
-    /// The detached address; it was deleted if no other contact uses it.
+    /// Id of the detached address; null when nothing was written.
     pub address_id: Option<ID>,
+    /// The detached address as it is now, still attached to other contacts; null when it was
+    /// deleted because no contact uses it any more (or when nothing was written).
+    pub address: Option<Address>,
     /// Why nothing was changed.
     pub user_errors: Vec<UserError>,
 }
@@ -211,9 +214,10 @@ impl AddressMutation {
         let contact_id = parse_id(&contact_id, "contactId")?;
         let address_id = parse_id(&address_id, "addressId")?;
         let result = write::detach(ctx.db()?, principal, contact_id, address_id).await;
-        let (id, user_errors) = payload_parts(result)?;
+        let (remaining, user_errors) = payload_parts(result)?;
         Ok(DetachAddressPayload {
-            address_id: id.map(|id| ID(id.to_string())),
+            address_id: remaining.is_some().then(|| ID(address_id.to_string())),
+            address: remaining.flatten().map(Address::standalone),
             user_errors,
         })
     }

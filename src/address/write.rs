@@ -259,14 +259,15 @@ pub async fn attach(
     Ok(attached)
 }
 
-/// Detach an address from a contact; an address no contact uses any more is deleted.
+/// Detach an address from a contact; an address no contact uses any more is deleted. Returns
+/// the address as it is afterwards, or `None` when it was deleted.
 #[tracing::instrument(skip(db, principal))]
 pub async fn detach(
     db: &DatabaseConnection,
     principal: &Principal,
     contact_id: Uuid,
     address_id: Uuid,
-) -> Result<Uuid> {
+) -> Result<Option<address::Model>> {
     let txn = write::begin(db).await?;
     detach_in(
         &txn,
@@ -276,8 +277,9 @@ pub async fn detach(
         &FieldPath::root("addressId"),
     )
     .await?;
+    let remaining = address::Entity::find_by_id(address_id).one(&txn).await?;
     txn.commit().await?;
-    Ok(address_id)
+    Ok(remaining)
 }
 
 /// Detach inside a transaction (also used by `patchContact`).

@@ -8,8 +8,8 @@ use crate::graphql_context::ContextExt;
 /// The authenticated caller, as read from its token.
 #[derive(SimpleObject)]
 pub struct Me {
-    /// The token's subject (`sub`).
-    pub subject: String,
+    /// The token's subject (`sub`); null when the token names none.
+    pub subject: Option<String>,
     /// The roles Kith recognised in the token.
     pub roles: Vec<Role>,
     /// The customers the caller acts for; null when the token names none (for AGENCY: all).

@@ -17,8 +17,10 @@ const LEEWAY_SECONDS: u64 = 30;
 /// The claims Kith reads (API.md, "JWT claims").
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Claims {
-    /// Who the caller is.
-    pub sub: String,
+    /// Who the caller is. Optional (API.md requires only `exp`): a service token may name
+    /// no one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
     /// Expiry, seconds since the epoch. Required.
     pub exp: u64,
     /// Issued at, seconds since the epoch.
@@ -27,6 +29,9 @@ pub struct Claims {
     /// Issuer; checked when `JWT_ISSUER` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// Audience; checked when `JWT_AUDIENCE` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<Audience>,
     /// Role names.
     #[serde(default)]
     pub roles: Vec<String>,
@@ -36,6 +41,16 @@ pub struct Claims {
     /// Extra permissions such as `restunmasktaxid`.
     #[serde(default)]
     pub permissions: Vec<String>,
+}
+
+/// The `aud` claim: RFC 7519 allows one string or an array of them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// A single audience.
+    One(String),
+    /// Several audiences.
+    Many(Vec<String>),
 }
 
 /// The keys this server verifies (and, with a secret, signs) tokens with.
@@ -99,7 +114,7 @@ impl JwtKeys {
 
         let mut validation = Validation::new(header.alg);
         validation.leeway = LEEWAY_SECONDS;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.set_required_spec_claims(&["exp"]);
         match &self.issuer {
             Some(issuer) => {
                 validation.set_issuer(&[issuer]);
@@ -140,7 +155,8 @@ impl JwtKeys {
             .map_err(|error| AppError::Internal(format!("signing failed: {error}")))
     }
 
-    /// Claims for a token that lives `ttl` from now, stamped with the configured issuer.
+    /// Claims for a token that lives `ttl` from now, stamped with the configured issuer and
+    /// audience so that this server accepts it.
     pub fn claims(
         &self,
         subject: &str,
@@ -151,10 +167,11 @@ impl JwtKeys {
     ) -> Claims {
         let now = jsonwebtoken::get_current_timestamp();
         Claims {
-            sub: subject.to_owned(),
+            sub: Some(subject.to_owned()),
             exp: now + ttl.as_secs(),
             iat: Some(now),
             iss: self.issuer.clone(),
+            aud: self.audience.clone().map(Audience::One),
             roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
             customers,
             permissions,

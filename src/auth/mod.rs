@@ -65,8 +65,8 @@ impl Role {
 /// An authenticated caller.
 #[derive(Clone, Debug)]
 pub struct Principal {
-    /// The token's `sub`.
-    pub subject: String,
+    /// The token's `sub`, if it has one.
+    pub subject: Option<String>,
     /// The roles Kith knows, from the `roles` claim.
     pub roles: BTreeSet<Role>,
     /// The `customers` claim; `None` when the token has none.

@@ -142,6 +142,15 @@ impl Contact {
     async fn is_shared(&self) -> bool {
         is_shared(&self.0)
     }
+    /// Id of the owning customer (for account-level contacts, the account's customer); null
+    /// for shared contacts.
+    async fn customer_id(&self) -> Option<ID> {
+        self.0.customer_id.map(|id| ID(id.to_string()))
+    }
+    /// Id of the owning account, for account-level contacts.
+    async fn account_id(&self) -> Option<ID> {
+        self.0.account_id.map(|id| ID(id.to_string()))
+    }
     /// The owning customer (for account-level contacts, the account's customer); null for
     /// shared contacts and for callers who may not see the customer.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {

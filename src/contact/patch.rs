@@ -309,7 +309,8 @@ async fn apply_step(
         path,
         item,
     } = step;
-    let version_path = path.field("expectedVersion");
+    // Items carry no `expectedVersion`: a version conflict here means another writer changed
+    // the row between our read and our write, and it is reported at the item.
     let (entity, action, id) = match item {
         Item::CreatePoint(changes) => {
             let mut v = Validation::default();
@@ -321,8 +322,7 @@ async fn apply_step(
         }
         Item::UpdatePoint(id, changes) => {
             let current = own_point(db, contact_id, id, &path).await?;
-            contact_point_service::update_row(db, current, &changes, None, &path, &version_path)
-                .await?;
+            contact_point_service::update_row(db, current, &changes, None, &path, &path).await?;
             (PatchEntity::ContactPoint, PatchAction::Updated, id)
         }
         Item::DeletePoint(id) => {
@@ -341,7 +341,7 @@ async fn apply_step(
             own_address(db, contact_id, id, &path).await?;
             let current =
                 address_write::find_editable(db, principal, id, &path.field("id")).await?;
-            address_write::update_row(db, current, &changes, None, &version_path).await?;
+            address_write::update_row(db, current, &changes, None, &path).await?;
             if let Some(primary) = primary {
                 address_write::link(db, contact_id, id, primary).await?;
             }

@@ -105,7 +105,7 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppErro
         })?;
     let claims = state.keys.verify(token)?;
     let principal = Principal::from_claims(claims);
-    tracing::debug!(subject = %principal.subject, "authenticated");
+    tracing::debug!(subject = ?principal.subject, "authenticated");
     Ok(Caller(Some(principal)))
 }
 

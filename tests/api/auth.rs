@@ -103,6 +103,12 @@ backend_tests! {
         let no_exp = json!({ "sub": "test-user", "roles": ["ADMIN"] });
         assert_rejected(&app, &hs256(SECRET, &no_exp), "no exp").await;
 
+        // Only `exp` is required: a token that names no subject is still a caller.
+        let mut no_sub = serde_json::to_value(&claims).expect("claims");
+        no_sub.as_object_mut().expect("object").remove("sub");
+        let response = app.graphql(Some(&hs256(SECRET, &no_sub)), ME, json!({})).await;
+        assert_eq!(response.data()["me"]["subject"], Value::Null, "{}", response.body);
+
         let valid = hs256(SECRET, &claims);
         let mut tampered = valid.clone();
         tampered.pop();
@@ -156,7 +162,9 @@ backend_tests! {
         assert_rejected(&app, &with(json!({ "iss": "https://evil.example", "aud": "kith" })), "wrong iss").await;
         assert_rejected(&app, &with(json!({ "iss": "https://issuer.example", "aud": "other" })), "wrong aud").await;
         assert_rejected(&app, &with(json!({ "iss": Value::Null, "aud": "kith" })), "no iss").await;
-        assert_rejected(&app, &with(json!({ "iss": "https://issuer.example" })), "no aud").await;
+        assert_rejected(&app, &with(json!({ "iss": "https://issuer.example", "aud": Value::Null })), "no aud").await;
+        // Tokens this server signs carry the configured issuer and audience.
+        assert_accepted(&app, &app.admin(), "own token").await;
     }
 
     async fn external_issuers_sign_with_rs256_or_es256(backend: Backend) {

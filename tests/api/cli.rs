@@ -210,10 +210,16 @@ async fn serve_demo_prints_a_working_token() {
 
 backend_tests! {
     async fn cli_tokens_are_accepted_by_the_server(backend: Backend) {
-        let app = TestApp::spawn(backend).await;
+        let app = TestApp::spawn_with(backend, |settings| {
+            settings.jwt_issuer = Some("https://kith.example".into());
+            settings.jwt_audience = Some("crm".into());
+        })
+        .await;
         let customer = uuid::Uuid::now_v7();
         let output = kith()
             .env("JWT_SECRET", SECRET)
+            .env("JWT_ISSUER", "https://kith.example")
+            .env("JWT_AUDIENCE", "crm")
             .args(["token", "--role", "delegate", "--customer", &customer.to_string()])
             .args(["--permission", "restunmasktaxid", "--ttl", "5m", "--sub", "alice"])
             .output()

@@ -58,6 +58,13 @@ backend_tests! {
         );
         assert_eq!(ids(&default["items"]).len(), 20);
         assert_eq!(default["totalCount"], 25);
+        // API.md's `pageNumber: Int = 1`...: an explicit null is the default too.
+        let nulls = page(
+            &app,
+            json!({ "pageNumber": null, "pageSize": null, "excludeTotalCount": null }),
+        )
+        .await;
+        assert_eq!(nulls, default);
     }
 
     async fn excluded_total_is_null_and_not_counted(backend: Backend) {

@@ -74,9 +74,9 @@ backend_tests! {
             .query(
                 &app.admin(),
                 "query($a: ID!, $c: ID!, $s: ID!) {
-                   account(id: $a) { name customer { name } contacts { firstName lastName } }
-                   contact(id: $c) { firstName customer { name } account { name } isShared }
-                   shared: contact(id: $s) { customer { id } account { id } isShared linkedCustomers { name } }
+                   account(id: $a) { name customerId customer { name } contacts { firstName lastName } }
+                   contact(id: $c) { firstName customerId accountId customer { name } account { name } isShared }
+                   shared: contact(id: $s) { customerId accountId customer { id } account { id } isShared linkedCustomers { name } }
                  }",
                 json!({ "a": world.b_account, "c": world.b_account_contact, "s": world.shared_b }),
             )
@@ -94,6 +94,35 @@ backend_tests! {
         assert_eq!(data["shared"]["account"], json!(null));
         assert_eq!(data["shared"]["isShared"], true);
         assert_eq!(data["shared"]["linkedCustomers"], json!([{ "name": "Beta Energy" }]));
+        // Output objects carry their input's owner ids too.
+        assert_eq!(data["account"]["customerId"], world.b.to_string());
+        assert_eq!(
+            [&data["contact"]["customerId"], &data["contact"]["accountId"]],
+            [&json!(world.b.to_string()), &json!(world.b_account.to_string())]
+        );
+        assert_eq!(
+            [&data["shared"]["customerId"], &data["shared"]["accountId"]],
+            [&json!(null), &json!(null)]
+        );
+    }
+
+    async fn agency_sees_the_customer_id_of_an_account_but_not_the_customer(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let world = World::create(&app.db).await;
+        let agency = app.token(&[kith::auth::Role::Agency], Some(vec![world.b]), &[]);
+
+        let data = app
+            .query(
+                &agency,
+                "query($a: ID!) { account(id: $a) { customerId customer { id } } }",
+                json!({ "a": world.b_account }),
+            )
+            .await;
+
+        assert_eq!(
+            data["account"],
+            json!({ "customerId": world.b.to_string(), "customer": null })
+        );
     }
 
     async fn unknown_ids_are_null_and_malformed_ids_are_bad_input(backend: Backend) {

@@ -57,7 +57,7 @@ async fn attach(
 async fn detach(app: &TestApp, token: &str, contact_id: Uuid, address_id: Uuid) -> Value {
     let query = "mutation($contactId: ID!, $addressId: ID!) {
       detachAddress(contactId: $contactId, addressId: $addressId) {
-        addressId userErrors { field message code } } }";
+        addressId address { id isPrimary } userErrors { field message code } } }";
     let vars = json!({ "contactId": contact_id, "addressId": address_id });
     mutate(app, token, query, vars, "detachAddress").await
 }
@@ -313,13 +313,17 @@ backend_tests! {
 
         assert_eq!(
             first,
-            json!({ "addressId": london.to_string(), "userErrors": [] })
+            json!({
+                "addressId": london.to_string(),
+                "address": { "id": london.to_string(), "isPrimary": false },
+                "userErrors": []
+            })
         );
         assert!(still_there.is_some(), "another contact still uses it");
         assert!(attached_addresses(&app.db, world.a_direct).await.is_empty());
         assert_eq!(
             last,
-            json!({ "addressId": london.to_string(), "userErrors": [] })
+            json!({ "addressId": london.to_string(), "address": null, "userErrors": [] })
         );
         assert!(
             address_row(&app, london).await.is_none(),
