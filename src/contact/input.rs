@@ -268,6 +268,13 @@ pub struct UpdateContactInput {
     /// The fields to change.
     #[graphql(flatten)]
     pub fields: ContactFields,
+    /// A new primary address, replacing the stored one. Not in `patchContact` (use its
+    /// `addresses` items).
+    pub primary_address: Option<AddressInput>,
+    /// New further addresses, replacing the stored non-primary ones. Not in `patchContact`.
+    pub addresses: Option<Vec<AddressInput>>,
+    /// New contact points, replacing the stored ones. Not in `patchContact`.
+    pub contact_points: Option<Vec<ContactPointInput>>,
 }
 
 /// An upsert: matched by `id`, else `contactNumber`, else by name within the owner. Lists

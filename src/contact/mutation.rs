@@ -130,10 +130,17 @@ impl ContactMutation {
         let mut v = Validation::default();
         let owner = owner_change(&mut v, &path, input.customer_id, input.account_id);
         let changes = input.fields.parse(&mut v, &path);
+        let nested = parse_nested(
+            &mut v,
+            &path,
+            input.primary_address,
+            input.addresses,
+            input.contact_points,
+        );
         let db = ctx.db()?;
         let result = async {
             v.finish()?;
-            write::update(db, principal, id, owner, changes, expected_version).await
+            write::update(db, principal, id, owner, changes, nested, expected_version).await
         }
         .await;
         ContactPayload::from_result(result)

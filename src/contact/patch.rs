@@ -194,6 +194,20 @@ impl ContactPatchInput {
         let (owner, contact) = match self.contact {
             Some(input) => {
                 let path = root.field("contact");
+                let lists = [
+                    ("primaryAddress", input.primary_address.is_some()),
+                    ("addresses", input.addresses.is_some()),
+                    ("contactPoints", input.contact_points.is_some()),
+                ];
+                for (field, given) in lists {
+                    if given {
+                        v.push(UserError::invalid(
+                            &path.field(field),
+                            "a patch changes addresses and contact points through its own \
+                             `addresses` and `contactPoints` items",
+                        ));
+                    }
+                }
                 let owner = owner_change(v, &path, input.customer_id, input.account_id);
                 (owner, Some(input.fields.parse(v, &path)))
             }

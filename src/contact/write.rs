@@ -355,6 +355,7 @@ pub async fn update(
     id: Uuid,
     owner: OwnerChange,
     changes: ContactChanges,
+    nested: NestedInput,
     expected_version: Option<i32>,
 ) -> Result<contact::Model> {
     let txn = write::begin(db).await?;
@@ -372,6 +373,9 @@ pub async fn update(
         },
     )
     .await?;
+    let mut v = Validation::default();
+    write_nested(&txn, id, &nested, &FieldPath::root("input"), &mut v, true).await?;
+    v.finish()?;
     txn.commit().await?;
     Ok(updated)
 }

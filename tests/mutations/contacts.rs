@@ -759,6 +759,101 @@ backend_tests! {
         assert_eq!(read_contact(&app, &admin, &id).await, *updated);
     }
 
+    async fn update_contact_replaces_the_nested_lists_it_is_given(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let world = World::create(&app.db).await;
+        let admin = app.admin();
+        let created = create(
+            &app,
+            &admin,
+            with_nested_lists(person(json!({ "customerId": world.a }), "Nested", "Lists")),
+        )
+        .await;
+        assert_ok(&created);
+        let id = created["contact"]["id"].as_str().expect("id").to_owned();
+        let before = &created["contact"];
+
+        let replaced_points = update(
+            &app,
+            &admin,
+            &id,
+            json!({ "contactPoints": [{ "kind": "WEBSITE", "value": "https://example.com" }] }),
+        )
+        .await;
+        let replaced_addresses = update(
+            &app,
+            &admin,
+            &id,
+            json!({ "primaryAddress": address_input("Berkeley"), "addresses": [] }),
+        )
+        .await;
+
+        assert_ok(&replaced_points);
+        assert_ok(&replaced_addresses);
+        let after = read_contact(&app, &admin, &id).await;
+        assert_eq!(
+            after["contactPoints"]
+                .as_array()
+                .expect("points")
+                .iter()
+                .map(|p| (p["kind"].clone(), p["value"].clone()))
+                .collect::<Vec<_>>(),
+            vec![(json!("WEBSITE"), json!("https://example.com"))]
+        );
+        assert_eq!(after["primaryAddress"]["city"], "Berkeley");
+        assert_eq!(
+            after["addresses"]
+                .as_array()
+                .expect("addresses")
+                .iter()
+                .map(|a| a["city"].clone())
+                .collect::<Vec<_>>(),
+            vec![json!("Berkeley")],
+            "Oakland went; only the new primary address is attached"
+        );
+        assert_eq!(after["firstName"], before["firstName"], "absent fields unchanged");
+        // Replaced addresses no contact uses any more are gone, not orphaned.
+        let stored_addresses = address::Entity::find().count(&app.db).await.expect("count");
+        let attached = contact_address::Entity::find().count(&app.db).await.expect("count");
+        assert_eq!(stored_addresses, attached);
+    }
+
+    async fn an_update_with_an_invalid_nested_item_writes_nothing(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let world = World::create(&app.db).await;
+        let admin = app.admin();
+        let before_row = contact_row(&app.db, &world.a_direct.to_string()).await;
+        let before = Counts::of(&app.db).await;
+
+        let payload = update(
+            &app,
+            &admin,
+            world.a_direct,
+            json!({
+                "position": "Changed",
+                "contactPoints": [
+                    { "kind": "EMAIL", "value": "fine@example.com" },
+                    { "kind": "PHONE", "number": "not digits" }
+                ],
+                "addresses": [{ "line1": "1 Main Street" }]
+            }),
+        )
+        .await;
+
+        assert_refused(
+            &payload,
+            "contact",
+            &[
+                error("INVALID", &["input", "contactPoints", "1", "number"]),
+                error("REQUIRED", &["input", "addresses", "0", "city"]),
+                error("REQUIRED", &["input", "addresses", "0", "state"]),
+                error("REQUIRED", &["input", "addresses", "0", "postalCode"]),
+            ],
+        );
+        assert_eq!(Counts::of(&app.db).await, before);
+        assert_eq!(contact_row(&app.db, &world.a_direct.to_string()).await, before_row);
+    }
+
     async fn update_contact_with_a_stale_version_conflicts(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let world = World::create(&app.db).await;

@@ -186,7 +186,8 @@ backend_tests! {
                 json!({
                     "id": world.a_direct,
                     "patch": {
-                        "contact": { "emailAddress": "not-an-email" },
+                        // Lists belong in the patch's own items, not in its contact fields.
+                        "contact": { "emailAddress": "not-an-email", "contactPoints": [] },
                         "contactPoints": [
                             { "patchType": "CREATE", "patchClientId": "x", "kind": "PHONE", "number": "12ab" },
                             { "patchType": "UPDATE", "patchClientId": "x" },
@@ -214,6 +215,7 @@ backend_tests! {
                 "patch.addresses.0.country",
                 "patch.addresses.0.postalCode",
                 "patch.addresses.0.state",
+                "patch.contact.contactPoints",
                 "patch.contact.emailAddress",
                 "patch.contactPoints.0.number",
                 "patch.contactPoints.1.id",
