@@ -136,8 +136,12 @@ where
     }
     let result = update.exec(db).await?;
     if result.rows_affected == 0 {
-        // Another writer changed the row between our read and our write.
-        return Err(version_conflict(path, current_version + 1));
+        return Err(match expected_version {
+            // Another writer changed the row between our read and our write.
+            Some(_) => version_conflict(path, current_version + 1),
+            // Only the id was matched: another writer deleted the row meanwhile.
+            None => AppError::UserErrors(vec![UserError::deleted_meanwhile()]),
+        });
     }
     Ok(())
 }

@@ -113,6 +113,16 @@ impl UserError {
         }
     }
 
+    /// The object was found, then deleted by another writer before this one could change it.
+    /// No field of the input is at fault.
+    pub fn deleted_meanwhile() -> UserError {
+        UserError {
+            field: None,
+            message: "the object was deleted by another request meanwhile".into(),
+            code: UserErrorCode::NotFound,
+        }
+    }
+
     /// The value at `path` clashes with stored data.
     pub fn conflict(path: &FieldPath, message: impl Into<String>) -> UserError {
         UserError {

@@ -971,6 +971,26 @@ backend_tests! {
         assert_eq!(customers(&app).await, 1);
     }
 
+    async fn an_update_racing_a_delete_is_not_found(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let world = World::create(&app.db).await;
+        // On PostgreSQL the update finds the customer, then waits for its row while the test
+        // deletes it; on SQLite writers take turns, so either may go first.
+        let lock = LockedRow::lock(&app.db, "customer", world.a).await;
+
+        let (updated, ()) = tokio::join!(
+            update(&app, world.a, json!({ "name": "Too late" }), None),
+            async {
+                lock.wait_for(&app.db, 1).await;
+                lock.delete_customer_and_release(&app.db, world.a).await;
+            },
+        );
+
+        assert!(updated["customer"].is_null(), "{updated}");
+        assert_eq!(updated["userErrors"][0]["code"], "NOT_FOUND", "{updated}");
+        assert!(customer_row(&app.db, world.a).await.is_none());
+    }
+
     async fn concurrent_deletes_have_one_winner(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let world = World::create(&app.db).await;
