@@ -3,15 +3,15 @@
 use entity::{contact, shared_contact_link};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoSimpleExpr, Iterable,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    IntoSimpleExpr, Iterable, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use crate::auth::Scope;
 use crate::error::Result;
 use crate::paging::{PageRequest, RowPage, fetch_page};
-use crate::text_search::contact_matches_all_terms;
+use crate::text_search::matches_all_terms;
 
 /// Filters of the `contacts` list.
 #[derive(Clone, Debug, Default)]
@@ -103,18 +103,25 @@ pub async fn list(
         select = select.filter(contact::Column::Status.eq(status));
     }
     if let Some(search) = &filter.search {
-        select = select.filter(contact_matches_all_terms(
-            db.get_database_backend(),
-            search,
-            &[
-                contact::Column::FirstName,
-                contact::Column::LastName,
-                contact::Column::CompanyName,
-                contact::Column::EmailAddress,
-            ],
-        ));
+        select = select.filter(search_condition(db.get_database_backend(), search));
     }
     fetch_page(db, select, contact::Column::Id, page).await
+}
+
+/// Contacts whose names or email hold every term of `search`. On PostgreSQL the trigram
+/// index `ix_contact_search` answers it: its expression is built from these columns, in this
+/// order.
+pub fn search_condition(backend: DbBackend, search: &str) -> Condition {
+    matches_all_terms(
+        backend,
+        search,
+        &[
+            contact::Column::FirstName,
+            contact::Column::LastName,
+            contact::Column::CompanyName,
+            contact::Column::EmailAddress,
+        ],
+    )
 }
 
 /// Account-level contacts of `account_ids` the caller may see, oldest first.

@@ -56,11 +56,7 @@ async fn contact_search_can_use_its_trigram_index() {
     let app = TestApp::spawn(backend).await;
     // The statement the server sends for `contacts(filter: {search: "ada love"})`, built by
     // the server's own code, so a drift between it and the index expression fails here.
-    let condition = kith::text_search::contact_matches_all_terms(
-        DbBackend::Postgres,
-        "ada love",
-        &[contact::Column::FirstName, contact::Column::LastName],
-    );
+    let condition = kith::contact::service::search_condition(DbBackend::Postgres, "ada love");
     let select = contact::Entity::find()
         .select_only()
         .column(contact::Column::Id)
