@@ -974,17 +974,36 @@ backend_tests! {
     async fn an_update_racing_a_delete_is_not_found(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let world = World::create(&app.db).await;
-        // On PostgreSQL the update finds the customer, then waits for its row while the test
-        // deletes it; on SQLite writers take turns, so either may go first.
-        let lock = LockedRow::lock(&app.db, "customer", world.a).await;
 
-        let (updated, ()) = tokio::join!(
-            update(&app, world.a, json!({ "name": "Too late" }), None),
-            async {
-                lock.wait_for(&app.db, 1).await;
-                lock.delete_customer_and_release(&app.db, world.a).await;
-            },
-        );
+        let updated = if app.db.get_database_backend() == DbBackend::Postgres {
+            // The update finds the customer, then waits for its row while the test deletes it.
+            let lock = LockedRow::lock(&app.db, "customer", world.a).await;
+            let (updated, ()) = tokio::join!(
+                update(&app, world.a, json!({ "name": "Too late" }), None),
+                async {
+                    lock.wait_for(&app.db, 1).await;
+                    lock.delete_customer_and_release(&app.db, world.a).await;
+                },
+            );
+            updated
+        } else {
+            // SQLite has one writer at a time: the test deletes inside its own open write
+            // transaction, so the update may still read the row from the committed snapshot
+            // (WAL), but its write queues until the delete commits.
+            let deleting = app.db.begin().await.expect("begin");
+            customer::Entity::delete_by_id(world.a)
+                .exec(&deleting)
+                .await
+                .expect("delete");
+            let (updated, ()) = tokio::join!(
+                update(&app, world.a, json!({ "name": "Too late" }), None),
+                async {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    deleting.commit().await.expect("commit delete");
+                },
+            );
+            updated
+        };
 
         assert!(updated["customer"].is_null(), "{updated}");
         assert_eq!(updated["userErrors"][0]["code"], "NOT_FOUND", "{updated}");
