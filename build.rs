@@ -5,11 +5,7 @@
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(kith_pg_tests)");
     println!("cargo::rerun-if-env-changed=KITH_TEST_DATABASE_URL");
-    println!("cargo::rerun-if-changed=build.rs");
-    let postgres_configured = std::env::var("KITH_TEST_DATABASE_URL")
-        .map(|url| !url.is_empty())
-        .unwrap_or(false);
-    if postgres_configured {
+    if std::env::var("KITH_TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty()) {
         println!("cargo::rustc-cfg=kith_pg_tests");
     }
 }
