@@ -1,5 +1,5 @@
-//! Building and running the server: `App::build` binds, `run_until_stopped` serves until
-//! SIGINT or SIGTERM and then drains in-flight requests.
+//! Building and running the server: `App::build` checks the keys and binds,
+//! `run_until_stopped` serves until SIGINT or SIGTERM and then drains in-flight requests.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,11 +8,12 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
-use crate::auth::jwt::random_secret;
+use crate::auth::jwt::{check_secret, random_secret};
 use crate::auth::{JwtKeys, Role};
 use crate::config::Settings;
 use crate::db;
 use crate::error::{AppError, Result};
+use crate::http::server::{self, HEADER_READ_TIMEOUT, ServerLimits};
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::schema;
@@ -26,6 +27,7 @@ pub struct App {
     cors_origins: Vec<String>,
     state: AppState,
     dev_token: Option<String>,
+    limits: ServerLimits,
 }
 
 impl App {
@@ -33,12 +35,13 @@ impl App {
     ///
     /// Without `JWT_SECRET` or `JWT_PUBLIC_KEY_FILE` the server makes up a random signing key
     /// and an ADMIN token for it (see [`App::dev_token`]): convenient in development, useless
-    /// to anyone else, gone at restart.
+    /// to anyone else, gone at restart. Only on a loopback bind: see [`App::check_settings`].
     pub async fn build(settings: Settings) -> Result<App> {
         let metrics = Arc::new(Metrics::default());
         let db = db::connect(
             &settings.database_url,
             settings.db_max_connections,
+            settings.db_acquire_timeout,
             metrics.clone(),
         )
         .await?;
@@ -51,6 +54,7 @@ impl App {
         db: DatabaseConnection,
         metrics: Arc<Metrics>,
     ) -> Result<App> {
+        Self::check_settings(&settings)?;
         let development = settings.jwt_secret.is_none() && settings.jwt_public_key_file.is_none();
         let dev_secret = development.then(random_secret);
         let keys = JwtKeys::from_settings(&settings, dev_secret.as_deref())?;
@@ -65,10 +69,17 @@ impl App {
         let listener = TcpListener::bind(settings.bind).await.map_err(|error| {
             AppError::Internal(format!("cannot bind {}: {error}", settings.bind))
         })?;
+        let limits = ServerLimits {
+            max_connections: max_connections(&settings),
+            // Time for a request that started just before the signal to finish or hit its own
+            // timeout, and for its response to be written.
+            drain_timeout: settings.request_timeout + HEADER_READ_TIMEOUT,
+        };
         let cors_origins = settings.cors_origins.clone();
         let settings = Arc::new(settings);
         let state = AppState {
             schema: schema::build(settings.clone(), db.clone()),
+            guard: Arc::new(http::RequestGuard::new(&settings, &schema::sdl())),
             db,
             keys: Arc::new(keys),
             metrics,
@@ -79,7 +90,29 @@ impl App {
             cors_origins,
             state,
             dev_token,
+            limits,
         })
+    }
+
+    /// Refuse settings the server must not start with: a `JWT_SECRET` shorter than 32 bytes
+    /// (empty included), or no key at all on a bind other than loopback, where the development
+    /// mode would hand an ADMIN token to whoever asks for `GET /`.
+    pub fn check_settings(settings: &Settings) -> Result<()> {
+        if let Some(secret) = &settings.jwt_secret {
+            return check_secret(secret);
+        }
+        if settings.jwt_public_key_file.is_none()
+            && !settings.bind.ip().to_canonical().is_loopback()
+        {
+            return Err(AppError::Internal(format!(
+                "neither JWT_SECRET nor JWT_PUBLIC_KEY_FILE is set, and {} is not a loopback \
+                 address: the development mode (a random key and a printed ADMIN token) only \
+                 runs on loopback. Set JWT_SECRET (at least 32 bytes, e.g. `openssl rand -hex \
+                 32`) or JWT_PUBLIC_KEY_FILE",
+                settings.bind
+            )));
+        }
+        Ok(())
     }
 
     /// The port actually bound (useful with port 0).
@@ -112,14 +145,32 @@ impl App {
     ) -> std::io::Result<()> {
         let db = self.state.db.clone();
         let router = http::router(self.state, &self.cors_origins);
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        server::serve(self.listener, router, self.limits, shutdown).await?;
         if let Err(error) = db.close().await {
             tracing::warn!(%error, "closing the database pool failed");
         }
         Ok(())
     }
+}
+
+/// `KITH_MAX_CONNECTIONS`, or the default derived from the open-file limit.
+fn max_connections(settings: &Settings) -> usize {
+    if let Some(cap) = settings.max_connections {
+        return cap;
+    }
+    let (cap, limit) = server::default_max_connections(settings.db_max_connections);
+    match limit {
+        Some(limit) => tracing::info!(
+            max_connections = cap,
+            open_file_limit = limit,
+            "connection cap derived from the open-file limit (set KITH_MAX_CONNECTIONS to change)"
+        ),
+        None => tracing::info!(
+            max_connections = cap,
+            "open-file limit unknown or unlimited: default connection cap"
+        ),
+    }
+    cap
 }
 
 async fn shutdown_signal() {

@@ -66,8 +66,10 @@ enum Command {
     },
 }
 
+/// A role on the command line: any case is accepted here, and the token carries the
+/// canonical spelling (tokens themselves must spell roles exactly).
 fn parse_role(text: &str) -> std::result::Result<Role, String> {
-    Role::parse(text).ok_or_else(|| {
+    Role::parse(&text.to_ascii_uppercase()).ok_or_else(|| {
         format!("unknown role `{text}` (ADMIN, SERVICE, CUSTOMER, DELEGATE, INTERMEDIARY, AGENCY)")
     })
 }
@@ -88,7 +90,13 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => serve(settings, demo).await,
         Command::Migrate => {
-            db::connect(&settings.database_url, 1, Default::default()).await?;
+            db::connect(
+                &settings.database_url,
+                1,
+                settings.db_acquire_timeout,
+                Default::default(),
+            )
+            .await?;
             println!("migrations applied");
             Ok(())
         }
@@ -115,7 +123,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Seed { customers, seed } => {
-            let db = db::connect(&settings.database_url, 4, Default::default()).await?;
+            let db = db::connect(
+                &settings.database_url,
+                4,
+                settings.db_acquire_timeout,
+                Default::default(),
+            )
+            .await?;
             let started = std::time::Instant::now();
             let counts = seed::seed(&db, customers, seed).await?;
             println!("{counts} in {:.1}s", started.elapsed().as_secs_f64());
@@ -125,10 +139,13 @@ pub async fn run(cli: Cli) -> Result<()> {
 }
 
 async fn serve(settings: Settings, demo: bool) -> Result<()> {
+    // Before the database is touched: a server that must not start should not migrate.
+    App::check_settings(&settings)?;
     let metrics = std::sync::Arc::new(Metrics::default());
     let db = db::connect(
         &settings.database_url,
         settings.db_max_connections,
+        settings.db_acquire_timeout,
         metrics.clone(),
     )
     .await?;

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 use clap::builder::BoolishValueParser;
@@ -23,9 +24,15 @@ pub struct Settings {
         long,
         env = "KITH_DB_MAX_CONNECTIONS",
         default_value_t = 16,
+        value_parser = clap::value_parser!(u32).range(1..),
         global = true
     )]
     pub db_max_connections: u32,
+
+    /// How long a request waits for a database connection before it gets a 503
+    /// (e.g. `3s`, `500ms`).
+    #[arg(long, env = "KITH_DB_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = parse_duration, global = true)]
+    pub db_acquire_timeout: Duration,
 
     /// HS256 signing key for bearer tokens. Unset in `serve`: a random per-process key is made.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
@@ -47,21 +54,46 @@ pub struct Settings {
     #[arg(long, env = "KITH_UNMASK_TAX_ID", default_value_t = false, value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
     pub unmask_tax_id: bool,
 
-    /// Deepest selection a query may nest.
-    #[arg(long, env = "KITH_MAX_DEPTH", default_value_t = 12, global = true)]
+    /// Deepest selection a query may nest (introspection fields do not count).
+    #[arg(long, env = "KITH_MAX_DEPTH", default_value_t = 12, value_parser = positive, global = true)]
     pub max_depth: usize,
+
+    /// Most fields one request may select once fragments are expanded (summed over a batch).
+    #[arg(long, env = "KITH_MAX_FIELDS", default_value_t = 1000, value_parser = positive, global = true)]
+    pub max_fields: usize,
+
+    /// Most operations in one batched request; 0 turns batching off.
+    #[arg(long, env = "KITH_MAX_BATCH", default_value_t = 10, global = true)]
+    pub max_batch: usize,
+
+    /// Most rows the loaders of one request may read from the database.
+    #[arg(long, env = "KITH_MAX_ROWS_PER_REQUEST", default_value_t = 50_000, value_parser = positive, global = true)]
+    pub max_rows_per_request: usize,
+
+    /// Largest request body, in bytes (413 beyond).
+    #[arg(long, env = "KITH_MAX_BODY_BYTES", default_value_t = 1 << 20, value_parser = positive, global = true)]
+    pub max_body_bytes: usize,
+
+    /// How long one request may run before it is cancelled with a 503 (e.g. `30s`).
+    #[arg(long, env = "KITH_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub request_timeout: Duration,
+
+    /// Most concurrent client connections; unset: derived from the file-descriptor limit.
+    #[arg(long, env = "KITH_MAX_CONNECTIONS", value_parser = positive, global = true)]
+    pub max_connections: Option<usize>,
 
     /// Largest complexity (roughly, fields times list sizes) a query may have.
     #[arg(
         long,
         env = "KITH_MAX_COMPLEXITY",
         default_value_t = 20_000,
+        value_parser = positive,
         global = true
     )]
     pub max_complexity: usize,
 
     /// Largest `pageSize` a paged list accepts.
-    #[arg(long, env = "KITH_MAX_PAGE_SIZE", default_value_t = 100, global = true)]
+    #[arg(long, env = "KITH_MAX_PAGE_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub max_page_size: u64,
 
     /// Whether the schema can be introspected (GraphiQL's docs need it).
@@ -89,17 +121,88 @@ impl Settings {
         Settings {
             database_url: database_url.into(),
             db_max_connections: 16,
+            db_acquire_timeout: Duration::from_secs(3),
             jwt_secret: None,
             jwt_public_key_file: None,
             jwt_issuer: None,
             jwt_audience: None,
             unmask_tax_id: false,
             max_depth: 12,
+            max_fields: 1000,
+            max_batch: 10,
+            max_rows_per_request: 50_000,
+            max_body_bytes: 1 << 20,
+            request_timeout: Duration::from_secs(30),
+            max_connections: None,
             max_complexity: 20_000,
             max_page_size: 100,
             introspection: true,
             cors_origins: Vec::new(),
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
         }
+    }
+}
+
+/// A whole number of at least 1: a limit of 0 would refuse everything, so it is a typo.
+fn positive(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(value) => Ok(value),
+        Err(_) => Err(format!("`{text}` is not a whole number")),
+    }
+}
+
+/// A duration such as `500ms`, `30s`, `15m`, `1h`, `7d`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let amount: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 500ms, 30s, 15m, 1h or 7d"))?;
+    let millis: u64 = match unit {
+        "ms" => 1,
+        "s" | "" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{text}` (use ms, s, m, h or d)"
+            ));
+        }
+    };
+    if amount == 0 {
+        return Err("a duration must be positive".into());
+    }
+    amount
+        .checked_mul(millis)
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("`{text}` is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("3w").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+
+    #[test]
+    fn limits_must_be_positive() {
+        assert_eq!(positive("3"), Ok(3));
+        assert!(positive("0").is_err());
+        assert!(positive("-1").is_err());
     }
 }

@@ -1,16 +1,20 @@
-//! Connecting to SQLite or PostgreSQL, counting every statement, applying migrations.
+//! Connecting to SQLite or PostgreSQL, counting every statement, applying migrations, and
+//! telling whether the database can serve (readiness) and take writes.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx;
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
 };
 
-use crate::error::{AppError, Result};
+use crate::error::{AppError, Result, unavailable_reason};
 use crate::metrics::Metrics;
 
 /// How long a SQLite writer waits for the lock before giving up with `SQLITE_BUSY`.
@@ -19,19 +23,28 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The smallest PostgreSQL pool that can migrate (see [`migrate`]).
 const MIN_POSTGRES_CONNECTIONS: u32 = 2;
 
-/// Open the pool and apply pending migrations. Every statement sent through the returned
-/// connection (and the transactions it begins) is counted in `metrics`.
+/// The longest start-up waits for the first connection, whatever the acquire timeout: an
+/// unreachable database should fail the start quickly and say where it looked.
+const STARTUP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The budget of one readiness probe, kept under a second so `/readyz` answers within one
+/// even when the pool would wait longer for a connection.
+pub const READY_TIMEOUT: Duration = Duration::from_millis(800);
+
+/// Open the pool and apply pending migrations. A request waits at most `acquire_timeout` for
+/// a connection (then fails as [`AppError::Unavailable`]). Every statement sent through the
+/// returned connection (and the transactions it begins) is counted in `metrics`.
 pub async fn connect(
     database_url: &str,
     max_connections: u32,
+    acquire_timeout: Duration,
     metrics: Arc<Metrics>,
 ) -> Result<DatabaseConnection> {
+    let sqlite = database_url.starts_with("sqlite:");
     let mut options = ConnectOptions::new(database_url);
-    options
-        .sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10));
-    if database_url.starts_with("sqlite:") {
+    // sea-orm turns a connect timeout into the pool's acquire timeout too: set only the one.
+    options.sqlx_logging(false).acquire_timeout(acquire_timeout);
+    if sqlite {
         // WAL lets readers proceed while one writer commits; the busy timeout queues writers
         // instead of failing them. One connection per core is plenty for SQLite.
         options
@@ -50,13 +63,80 @@ pub async fn connect(
             .max_connections(max_connections.max(MIN_POSTGRES_CONNECTIONS))
             .min_connections(1);
     }
-    let mut db = Database::connect(options).await?;
+    let budget = acquire_timeout.min(STARTUP_CONNECT_TIMEOUT);
+    let mut db = match tokio::time::timeout(budget, Database::connect(options)).await {
+        Ok(Ok(db)) => db,
+        Ok(Err(error)) => return Err(cannot_connect(database_url, budget, Some(&error))),
+        Err(_) => return Err(cannot_connect(database_url, budget, None)),
+    };
+    remember_sqlite_file(&db);
     db.set_metric_callback(move |info| {
         metrics.record_db_query(info.elapsed, info.failed);
         tracing::trace!(target: "kith::sql", elapsed = ?info.elapsed, sql = %info.statement.sql);
     });
     migrate(&db).await?;
     Ok(db)
+}
+
+/// A start-up failure that says where Kith looked and what to try: the host and port of a
+/// PostgreSQL server, the path of a SQLite file. `error` is `None` when the start-up budget
+/// ran out.
+fn cannot_connect(database_url: &str, budget: Duration, error: Option<&DbErr>) -> AppError {
+    let timed_out = match error {
+        None => true,
+        Some(error) => is_timeout(error),
+    };
+    let cause = match error {
+        Some(error) if !timed_out => error.to_string(),
+        _ => format!(
+            "no connection within {budget:?} (is the server running, and is the address right?)"
+        ),
+    };
+    if database_url.starts_with("sqlite:") {
+        return AppError::Internal(cannot_open_sqlite(database_url, &cause));
+    }
+    let message = match sqlx::postgres::PgConnectOptions::from_str(database_url) {
+        Ok(options) => format!(
+            "cannot connect to PostgreSQL at {}:{}: {cause}",
+            options.get_host(),
+            options.get_port()
+        ),
+        Err(parse) => format!("DATABASE_URL is not a usable PostgreSQL URL: {parse}"),
+    };
+    AppError::Internal(message)
+}
+
+fn is_timeout(error: &DbErr) -> bool {
+    matches!(
+        error,
+        DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)
+    ) || matches!(error, DbErr::Conn(sea_orm::RuntimeErr::SqlxError(cause))
+        if matches!(**cause, sqlx::Error::PoolTimedOut))
+}
+
+/// Why a SQLite file would not open, with the likely fix.
+fn cannot_open_sqlite(database_url: &str, cause: &str) -> String {
+    let Ok(options) = SqliteConnectOptions::from_str(database_url) else {
+        return format!("DATABASE_URL is not a usable SQLite URL: {cause}");
+    };
+    let path = options.get_filename();
+    let shown = path.display();
+    let directory = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty());
+    if let Some(directory) = directory.filter(|directory| !directory.is_dir()) {
+        return format!(
+            "cannot open the SQLite database {shown}: the directory {} does not exist",
+            directory.display()
+        );
+    }
+    if !path.exists() && !database_url.contains("mode=rwc") {
+        return format!(
+            "cannot open the SQLite database {shown}: the file does not exist; to create it, \
+             add `?mode=rwc` to the URL (sqlite://{shown}?mode=rwc)"
+        );
+    }
+    format!("cannot open the SQLite database {shown}: {cause}")
 }
 
 /// Key of the PostgreSQL advisory lock that serialises migrations across instances.
@@ -108,8 +188,204 @@ async fn warn_without_search_index(db: &DatabaseConnection) {
     }
 }
 
-/// Whether the database answers a query: what `/readyz` reports.
-pub async fn is_ready(db: &DatabaseConnection) -> bool {
-    let probe = Statement::from_string(db.get_database_backend(), "SELECT 1");
-    db.query_one_raw(probe).await.is_ok()
+/// Whether the server can serve: what `/readyz` reports. Answers within [`READY_TIMEOUT`]
+/// whatever the database does. It checks that the database answers a query and takes writes:
+/// on PostgreSQL that the session is not read-only (a standby); on SQLite that the file is
+/// still the one opened at start-up ([`writable`]) and that a fresh connection can write
+/// (a write that changes nothing, rolled back). Costs one pooled query, plus on SQLite one
+/// `stat` and one short-lived connection (about a millisecond).
+pub async fn ready(db: &DatabaseConnection) -> Result<()> {
+    match tokio::time::timeout(READY_TIMEOUT, probe(db)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(AppError::Unavailable(format!(
+            "the database did not answer within {} ms",
+            READY_TIMEOUT.as_millis()
+        ))),
+    }
+}
+
+async fn probe(db: &DatabaseConnection) -> Result<()> {
+    // Not `writable`, which logs: probes repeat for as long as the problem lasts.
+    if let Some(problem) = sqlite_file_problem(db) {
+        return Err(file_changed(problem));
+    }
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "SELECT current_setting('transaction_read_only') AS read_only",
+        _ => "SELECT 'off' AS read_only",
+    };
+    let row = db
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await
+        .map_err(probe_failed)?;
+    let read_only = row
+        .map(|row| row.try_get::<String>("", "read_only"))
+        .transpose()
+        .map_err(probe_failed)?;
+    if read_only.as_deref() == Some("on") {
+        return Err(AppError::Unavailable(READ_ONLY.into()));
+    }
+    if backend == DbBackend::Sqlite {
+        sqlite_write_probe(db).await?;
+    }
+    Ok(())
+}
+
+const READ_ONLY: &str = "the database is read-only";
+
+/// A failed probe, without the WARN that a failed request logs: probes repeat every few
+/// seconds for as long as the outage lasts.
+fn probe_failed(error: DbErr) -> AppError {
+    tracing::debug!(%error, "readiness probe failed");
+    AppError::Unavailable(
+        unavailable_reason(&error)
+            .unwrap_or("the database failed the readiness probe")
+            .into(),
+    )
+}
+
+/// Write nothing on a connection of its own ([`write_and_roll_back`]). A pooled
+/// connection would not do: it keeps the file handle (and the write access) it had when it
+/// opened, and would wait out the busy timeout behind a long write. With no busy timeout,
+/// `SQLITE_BUSY` means another connection holds the lock: someone is writing, so the
+/// database is writable.
+async fn sqlite_write_probe(db: &DatabaseConnection) -> Result<()> {
+    use sqlx::{ConnectOptions as _, Connection as _};
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let options = SqliteConnectOptions::clone(&options)
+        .create_if_missing(false)
+        .busy_timeout(Duration::ZERO);
+    let failed = |error: sqlx::Error| {
+        if sqlite_code(&error) == Some(SQLITE_BUSY) {
+            return None;
+        }
+        let error = DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(error)));
+        Some(probe_failed(error))
+    };
+    let mut connection = match options.connect().await {
+        Ok(connection) => connection,
+        Err(error) => return failed(error).map_or(Ok(()), Err),
+    };
+    let outcome = write_and_roll_back(&mut connection).await.map_err(failed);
+    // Dropping it would close it too, but without waiting.
+    let _ = connection.close().await;
+    match outcome {
+        Ok(()) | Err(None) => Ok(()),
+        Err(Some(error)) => Err(error),
+    }
+}
+
+/// A write that changes nothing: set `user_version` to what it is, then roll back. `BEGIN
+/// IMMEDIATE` alone would not do: on a read-only database SQLite quietly begins a read
+/// transaction instead.
+async fn write_and_roll_back(connection: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    use sqlx::Row as _;
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *connection)
+        .await?;
+    let version: i64 = sqlx::query("PRAGMA user_version")
+        .fetch_one(&mut *connection)
+        .await?
+        .try_get(0)?;
+    // A PRAGMA takes no bound parameter; `version` is an integer read just now.
+    let written = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA user_version = {version}"
+    )))
+    .execute(&mut *connection)
+    .await;
+    sqlx::query("ROLLBACK").execute(&mut *connection).await?;
+    written.map(drop)
+}
+
+const SQLITE_BUSY: i32 = 5;
+
+/// SQLite's primary result code of `error`, if it is a SQLite error.
+fn sqlite_code(error: &sqlx::Error) -> Option<i32> {
+    let sqlx::Error::Database(database) = error else {
+        return None;
+    };
+    let code: i32 = database.code()?.parse().ok()?;
+    Some(code & 0xff)
+}
+
+/// Refuse to write when the SQLite file this pool opened is no longer the file at its path:
+/// deleted or replaced while the server runs. The pool's open handles would keep writing
+/// into the old file, and every acknowledged write would be lost at the next start.
+/// Call it before beginning a write transaction. Cost: one uncontended mutex and one
+/// `stat(2)` on SQLite (a microsecond or two), nothing on PostgreSQL. Fails with
+/// [`AppError::Unavailable`] (`SERVICE_UNAVAILABLE`).
+pub fn writable(db: &DatabaseConnection) -> Result<()> {
+    match sqlite_file_problem(db) {
+        None => Ok(()),
+        Some(problem) => {
+            tracing::warn!(
+                problem,
+                "write refused: the SQLite file changed under the server"
+            );
+            Err(file_changed(problem))
+        }
+    }
+}
+
+/// What happened to the file a SQLite pool opened, if anything.
+fn sqlite_file_problem(db: &DatabaseConnection) -> Option<&'static str> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let path = options.get_filename();
+    // None: in memory, or not opened through `connect`; nothing to compare with.
+    let opened = sqlite_files().get(path).copied()?;
+    match FileIdentity::of(path) {
+        Ok(current) if current == opened => None,
+        Ok(_) => Some("was replaced by another file"),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Some("was deleted"),
+        Err(_) => Some("cannot be reached"),
+    }
+}
+
+fn file_changed(problem: &str) -> AppError {
+    AppError::Unavailable(format!(
+        "the database file {problem} while the server was running; writes are refused so \
+         that none is lost (restart the server once the right file is in place)"
+    ))
+}
+
+/// Which file a path names: device and inode, as `stat(2)` reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileIdentity {
+    device: u64,
+    inode: u64,
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> std::io::Result<FileIdentity> {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = std::fs::metadata(path)?;
+        Ok(FileIdentity {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+        })
+    }
+}
+
+/// The file each SQLite pool opened, by the path in its options. Process-wide so that
+/// [`writable`] needs nothing but the connection, which every write path already holds.
+/// A later `connect` to the same path records the file it finds then.
+fn sqlite_files() -> std::sync::MutexGuard<'static, HashMap<PathBuf, FileIdentity>> {
+    static FILES: LazyLock<Mutex<HashMap<PathBuf, FileIdentity>>> = LazyLock::new(Default::default);
+    FILES.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Note which file a freshly opened SQLite pool uses, for [`writable`].
+fn remember_sqlite_file(db: &DatabaseConnection) {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return;
+    }
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let path = options.get_filename();
+    // In-memory databases have no file to stat: nothing to watch.
+    if let Ok(identity) = FileIdentity::of(path) {
+        sqlite_files().insert(path.to_owned(), identity);
+    }
 }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod contact;
 pub mod contact_point;
+pub mod cost;
 pub mod customer;
 pub mod db;
 mod db_enum;

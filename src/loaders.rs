@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::auth::Scope;
+use crate::error::{AppError, SharedError};
 
 /// How long a started batch waits for more keys. The [`BatchRunner`] only starts a batch once
 /// the request has registered every key it can, so there is nothing to wait for.
@@ -38,6 +39,72 @@ pub struct LoaderContext {
     pub scope: Scope,
     /// Runs batches inside the request's task (see [`BatchRunner`]).
     pub spawner: BatchSpawner,
+    /// Rows this request may still load, shared by all its loaders.
+    pub rows: Arc<RowBudget>,
+}
+
+impl LoaderContext {
+    /// Finish a batch: charge its rows to the request's budget, and log a failure here, once,
+    /// rather than once for every field that waited on the batch.
+    pub fn finish<M>(
+        &self,
+        loader: &'static str,
+        rows: crate::error::Result<Vec<M>>,
+    ) -> Result<Vec<M>, SharedError> {
+        let rows = rows.and_then(|rows| self.rows.charge(rows.len()).map(|()| rows));
+        rows.map_err(|error| {
+            let _span = tracing::error_span!("loader", loader).entered();
+            error.log_if_internal();
+            Arc::new(error)
+        })
+    }
+}
+
+/// The rows one request may load (`KITH_MAX_ROWS_PER_REQUEST`): a document that would need
+/// more fails with `QUERY_TOO_COMPLEX` instead of holding unbounded memory.
+#[derive(Debug)]
+pub struct RowBudget {
+    limit: usize,
+    loaded: AtomicUsize,
+}
+
+impl RowBudget {
+    /// A budget of `limit` rows.
+    pub fn new(limit: usize) -> RowBudget {
+        RowBudget {
+            limit,
+            loaded: AtomicUsize::new(0),
+        }
+    }
+
+    /// The `LIMIT` of a loader's statement: the rows still allowed plus one, so that a batch
+    /// that would cross the budget reads one row past it (and fails) instead of all of them.
+    /// Sibling loaders of one round read concurrently, each against what was left before the
+    /// round: the memory held stays within (loaders × budget), never unbounded.
+    pub fn limit(&self) -> u64 {
+        let remaining = self
+            .limit
+            .saturating_sub(self.loaded.load(Ordering::Relaxed));
+        u64::try_from(remaining)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
+    }
+
+    /// Count `rows` more rows, failing once the request has loaded more than its limit.
+    pub fn charge(&self, rows: usize) -> crate::error::Result<()> {
+        let loaded = self
+            .loaded
+            .fetch_add(rows, Ordering::Relaxed)
+            .saturating_add(rows);
+        if loaded > self.limit {
+            return Err(AppError::QueryTooComplex(format!(
+                "the request would load more than {} rows (KITH_MAX_ROWS_PER_REQUEST); \
+                 ask for fewer items or less nesting",
+                self.limit
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Attach a fresh set of loaders for this caller to a request.

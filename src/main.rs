@@ -2,6 +2,12 @@
 
 use clap::Parser;
 
+/// mimalloc suits the many small, short-lived allocations of GraphQL execution, and hands
+/// freed pages back to the operating system, so memory falls again after a burst (glibc's
+/// malloc kept a 3.8 GB peak resident).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = kith::cli::Cli::parse();
     kith::cli::init_tracing();

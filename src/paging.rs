@@ -52,16 +52,6 @@ pub struct Pagination {
     pub exclude_total_count: bool,
 }
 
-/// Complexity of a root list: its selection counts once per item of the page, so a client
-/// cannot dodge `KITH_MAX_COMPLEXITY` by asking for big pages.
-pub fn list_complexity(page: &Option<PageInput>, child_complexity: usize) -> usize {
-    let page_size = page.unwrap_or_default().page_size();
-    usize::try_from(page_size.max(1))
-        .unwrap_or(1)
-        .saturating_mul(child_complexity)
-        .saturating_add(1)
-}
-
 /// A validated page request.
 #[derive(Clone, Copy, Debug)]
 pub struct PageRequest {

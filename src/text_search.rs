@@ -3,8 +3,50 @@
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, DbBackend, IntoSimpleExpr};
 
+use crate::error::{AppError, Result};
+
 /// The longest search text accepted; longer input is a client bug, not a search.
 pub const MAX_SEARCH_LENGTH: usize = 200;
+
+/// Text a client filters by (`search`, `dealerCode`), checked before any SQL is built: at
+/// most [`MAX_SEARCH_LENGTH`] characters and no NUL. PostgreSQL cannot store or compare a NUL
+/// in text (the statement fails), and SQLite's LIKE stops reading at one, so `"a\0b"` would
+/// search for "a": the same input must mean the same thing, or nothing, on both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchText(String);
+
+impl SearchText {
+    /// Check `text`, given as the input field `field` (named in the error).
+    pub fn parse(field: &str, text: String) -> Result<SearchText> {
+        if text.contains('\0') {
+            return Err(AppError::BadUserInput(format!(
+                "`{field}` must not contain a NUL character (U+0000)"
+            )));
+        }
+        if text.chars().count() > MAX_SEARCH_LENGTH {
+            return Err(AppError::BadUserInput(format!(
+                "`{field}` must be at most {MAX_SEARCH_LENGTH} characters"
+            )));
+        }
+        Ok(SearchText(text))
+    }
+
+    /// Check an optional filter value, handing back the text the query services take.
+    pub fn parse_optional(field: &str, text: Option<String>) -> Result<Option<String>> {
+        text.map(|text| SearchText::parse(field, text).map(SearchText::into_inner))
+            .transpose()
+    }
+
+    /// The checked text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The checked text, owned.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
 
 /// Every whitespace-separated term of `text` must occur (ignoring case) in at least one of
 /// `columns`: "ada love" finds first name Ada, last name Lovelace.
@@ -67,7 +109,24 @@ fn escape_like(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::escape_like;
+    use super::{MAX_SEARCH_LENGTH, SearchText, escape_like};
+
+    #[test]
+    fn search_text_refuses_nul_and_overlong_text() {
+        let nul = SearchText::parse("search", "a\0b".into()).expect_err("NUL");
+        assert_eq!(nul.code(), "BAD_USER_INPUT");
+        assert!(nul.to_string().contains("NUL"), "{nul}");
+        let long = "x".repeat(MAX_SEARCH_LENGTH + 1);
+        assert!(SearchText::parse("search", long).is_err());
+        let longest = "é".repeat(MAX_SEARCH_LENGTH);
+        assert_eq!(
+            SearchText::parse("search", longest.clone())
+                .map(SearchText::into_inner)
+                .ok(),
+            Some(longest)
+        );
+        assert_eq!(SearchText::parse_optional("search", None).ok(), Some(None));
+    }
 
     #[test]
     fn wildcards_are_literal() {

@@ -29,6 +29,8 @@ pub fn new_id() -> Uuid {
 /// (`IMMEDIATE`), so concurrent writers queue on the busy timeout instead of failing when a
 /// read lock cannot be upgraded; PostgreSQL ignores the option.
 pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+    // A SQLite file deleted or replaced under the server would swallow the write.
+    crate::db::writable(db)?;
     Ok(db
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -44,7 +46,7 @@ pub enum UniqueKey {
     CustomerNumber,
     /// `account.account_number`.
     AccountNumber,
-    /// `contact.contact_number`.
+    /// `contact.contact_number`, unique per customer (`ux_contact_number_per_customer`).
     ContactNumber,
     /// One PRIMARY / SECONDARY contact per customer.
     CustomerRole,
@@ -93,7 +95,7 @@ pub fn conflict_or_db_error(
 ) -> AppError {
     match unique_violation(&error).and_then(describe) {
         Some(user_error) => AppError::UserErrors(vec![user_error]),
-        None => AppError::Database(error),
+        None => AppError::from(error),
     }
 }
 

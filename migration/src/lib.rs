@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_graph;
 mod m20261124_000002_contact_search_index;
+mod m20261124_000003_contact_number_per_customer;
 
 /// Every migration Kith knows, in order.
 #[derive(Debug)]
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_graph::Migration),
             Box::new(m20261124_000002_contact_search_index::Migration),
+            Box::new(m20261124_000003_contact_number_per_customer::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use super::loader::AccountById;
 use super::service::{self, AccountChanges, AccountFilterParams, NewAccount};
 use crate::contact::graphql::Contact;
 use crate::contact::loader::ContactsByAccount;
-use crate::customer::graphql::{Customer, check_search_length};
+use crate::customer::graphql::{Customer, filter_text};
 use crate::customer::loader::CustomerById;
 use crate::db_enum::db_enum;
 use crate::error::from_loader;
@@ -101,14 +101,13 @@ pub struct AccountFilter {
 
 impl AccountFilter {
     fn into_params(self) -> async_graphql::Result<AccountFilterParams> {
-        check_search_length(self.search.as_deref())?;
         Ok(AccountFilterParams {
             customer_id: self
                 .customer_id
                 .map(|id| parse_id(&id, "filter.customerId"))
                 .transpose()?,
             status: self.status.map(AccountStatus::as_db),
-            search: self.search,
+            search: filter_text("filter.search", self.search)?,
         })
     }
 }
@@ -128,7 +127,6 @@ impl AccountQuery {
     }
 
     /// The accounts the caller may see, a page at a time, oldest first.
-    #[graphql(complexity = "crate::paging::list_complexity(&page, child_complexity)")]
     async fn accounts(
         &self,
         ctx: &Context<'_>,

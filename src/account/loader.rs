@@ -17,7 +17,10 @@ impl Loader<Uuid> for AccountById {
     type Error = SharedError;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, account::Model>, SharedError> {
-        let rows = super::service::by_ids(&self.0.db, &self.0.scope, ids).await?;
+        let rows = self.0.finish(
+            "AccountById",
+            super::service::by_ids(&self.0.db, &self.0.scope, ids).await,
+        )?;
         Ok(rows.into_iter().map(|row| (row.id, row)).collect())
     }
 }
@@ -30,7 +33,10 @@ impl Loader<Uuid> for AccountsByCustomer {
     type Error = SharedError;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, SharedError> {
-        let rows = super::service::of_customers(&self.0.db, &self.0.scope, ids).await?;
+        let rows = self.0.finish(
+            "AccountsByCustomer",
+            super::service::of_customers(&self.0.db, &self.0.scope, ids, self.0.rows.limit()).await,
+        )?;
         Ok(group_by_parent(
             rows.into_iter().map(|row| (row.customer_id, row)),
         ))

@@ -97,11 +97,13 @@ pub async fn of_customers(
     db: &impl ConnectionTrait,
     scope: &Scope,
     customer_ids: &[Uuid],
+    max_rows: u64,
 ) -> Result<Vec<account::Model>> {
     Ok(account::Entity::find()
         .filter(account::Column::CustomerId.is_in(customer_ids.iter().copied()))
         .filter(scope.account_condition())
         .order_by_asc(account::Column::Id)
+        .limit(max_rows)
         .all(db)
         .await?)
 }
@@ -138,6 +140,18 @@ fn number_taken(input: &FieldPath) -> impl FnOnce(UniqueKey) -> Option<UserError
             UserError::conflict(
                 &input.field("accountNumber"),
                 "another account has this account number",
+            )
+        })
+    }
+}
+
+fn contact_number_taken(input: &FieldPath) -> impl FnOnce(UniqueKey) -> Option<UserError> + '_ {
+    move |key| {
+        (key == UniqueKey::ContactNumber).then(|| {
+            UserError::conflict(
+                &input.field("customerId"),
+                "a contact of this account has a contact number that a contact of the new \
+                 customer already has",
             )
         })
     }
@@ -249,7 +263,9 @@ pub async fn update(
             other => other,
         })?;
         if let Some(customer_id) = moved_to {
-            // Account-level contacts carry their account's customer.
+            // Account-level contacts carry their account's customer, and so move into its
+            // contact numbers: one already taken there is a conflict (this caller sees both
+            // customers).
             entity::contact::Entity::update_many()
                 .col_expr(
                     entity::contact::Column::CustomerId,
@@ -257,7 +273,8 @@ pub async fn update(
                 )
                 .filter(entity::contact::Column::AccountId.eq(id))
                 .exec(&txn)
-                .await?;
+                .await
+                .map_err(|e| write::conflict_or_db_error(e, contact_number_taken(&input)))?;
         }
     } else {
         write::check_version(current.version, expected_version, &version_path)?;

@@ -155,7 +155,8 @@ pub struct AddressMutation;
 impl AddressMutation {
     /// Attach an address to a contact: an existing one (`addressId`, already attached to a
     /// contact you may change) or a new one (`input`). `isPrimary` makes it the contact's
-    /// primary address, replacing the previous one.
+    /// primary address, replacing the previous one. A contact holds at most 20 addresses: one
+    /// more is `TOO_MANY` at `contactId`.
     async fn attach_address(
         &self,
         ctx: &Context<'_>,

@@ -25,6 +25,7 @@ pub async fn of_contacts(
     db: &impl ConnectionTrait,
     scope: &Scope,
     contact_ids: &[Uuid],
+    max_rows: u64,
 ) -> Result<Vec<AttachedAddress>> {
     let link_contact = Expr::col((contact_address::Entity, contact_address::Column::ContactId));
     let mut select = Query::select();
@@ -42,7 +43,8 @@ pub async fn of_contacts(
         )
         .and_where(contact_address::Column::ContactId.is_in(contact_ids.iter().copied()))
         .cond_where(scope.contact_child_condition(link_contact))
-        .order_by((address::Entity, address::Column::Id), sea_orm::Order::Asc);
+        .order_by((address::Entity, address::Column::Id), sea_orm::Order::Asc)
+        .limit(max_rows);
 
     let rows = db.query_all(&select).await?;
     let attached = rows
@@ -56,6 +58,16 @@ pub async fn of_contacts(
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     Ok(attached)
+}
+
+/// How many addresses `contact_id` holds (its primary one included): the count its cap is
+/// checked against, inside the write's transaction and after the contact row is locked.
+pub async fn count_of(db: &impl ConnectionTrait, contact_id: Uuid) -> Result<u64> {
+    use sea_orm::{EntityTrait, PaginatorTrait, QueryFilter};
+    Ok(contact_address::Entity::find()
+        .filter(contact_address::Column::ContactId.eq(contact_id))
+        .count(db)
+        .await?)
 }
 
 /// Ids of the addresses attached to the contacts matching `contacts` (a condition on the

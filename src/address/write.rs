@@ -14,6 +14,7 @@ use super::service::{AttachedAddress, delete_orphans};
 use crate::auth::Principal;
 use crate::auth::access::ContactLevel;
 use crate::error::{AppError, Result};
+use crate::input::limits::CappedList;
 use crate::input::{FieldPath, UserError, Validation};
 use crate::write;
 
@@ -226,7 +227,9 @@ pub enum AttachTarget {
     New(Box<AddressChanges>),
 }
 
-/// Attach an address to a contact, optionally as its primary address.
+/// Attach an address to a contact, optionally as its primary address, unless the contact
+/// would hold more than its cap (`TOO_MANY`; attaching an address already attached adds
+/// none). The contact row is locked first, so concurrent attachments take turns.
 #[tracing::instrument(skip(db, principal))]
 pub async fn attach(
     db: &DatabaseConnection,
@@ -235,8 +238,13 @@ pub async fn attach(
     target: AttachTarget,
     is_primary: bool,
 ) -> Result<AttachedAddress> {
+    let contact_path = FieldPath::root("contactId");
     let txn = write::begin(db).await?;
-    editable_contact(&txn, principal, contact_id, &FieldPath::root("contactId")).await?;
+    let contact = crate::contact::service::find_for_update(&txn, &principal.scope, contact_id)
+        .await?
+        .ok_or_else(|| write::not_found(&contact_path, "contact"))?;
+    principal.require_contact_editor(ContactLevel::of(&contact))?;
+    let before = super::service::count_of(&txn, contact_id).await?;
     let attached = match target {
         AttachTarget::Existing(address_id) => {
             let address =
@@ -255,6 +263,8 @@ pub async fn attach(
             insert_attached(&txn, contact_id, build_new(&changes), is_primary).await?
         }
     };
+    let after = super::service::count_of(&txn, contact_id).await?;
+    CappedList::Addresses.check_growth(before, after, &contact_path)?;
     txn.commit().await?;
     Ok(attached)
 }

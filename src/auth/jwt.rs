@@ -1,9 +1,11 @@
 //! Bearer tokens: verifying them (HS256 with a shared secret, RS256 / ES256 with an external
-//! issuer's public key) and signing them for `kith token` and the development start-up token.
+//! issuer's public keys) and signing them for `kith token` and the development start-up token.
 
 use std::path::Path;
 use std::time::Duration;
 
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -11,8 +13,17 @@ use uuid::Uuid;
 use crate::config::Settings;
 use crate::error::{AppError, Result};
 
-/// Clock skew tolerated on `exp`, in seconds.
+/// Clock skew tolerated on `exp` and `nbf`, in seconds.
 const LEEWAY_SECONDS: u64 = 30;
+
+/// Shortest HS256 key accepted: RFC 7518 §3.2 asks for a key at least as long as the hash
+/// output (256 bits).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Most public keys `JWT_PUBLIC_KEY_FILE` may hold. PEM carries no `kid`, so a token is checked
+/// against every key of its algorithm: one signature check per key, paid by forged tokens too.
+/// A rotation needs two keys per algorithm; 16 leaves room without making every request dear.
+pub const MAX_PUBLIC_KEYS: usize = 16;
 
 /// The claims Kith reads (API.md, "JWT claims").
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -57,16 +68,31 @@ pub enum Audience {
 #[derive(Clone)]
 pub struct JwtKeys {
     secret: Option<(EncodingKey, DecodingKey)>,
-    public: Option<(DecodingKey, Algorithm)>,
+    /// The external issuer's keys, in file order.
+    public: Vec<PublicKey>,
     issuer: Option<String>,
     audience: Option<String>,
+}
+
+/// One of the external issuer's public keys and the algorithm it verifies.
+#[derive(Clone)]
+struct PublicKey {
+    decoding: DecodingKey,
+    algorithm: Algorithm,
 }
 
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtKeys")
             .field("hs256", &self.secret.is_some())
-            .field("public", &self.public.as_ref().map(|(_, alg)| alg))
+            .field(
+                "public",
+                &self
+                    .public
+                    .iter()
+                    .map(|key| key.algorithm)
+                    .collect::<Vec<_>>(),
+            )
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish()
@@ -75,12 +101,17 @@ impl std::fmt::Debug for JwtKeys {
 
 impl JwtKeys {
     /// Keys from the settings. `secret` overrides `JWT_SECRET` (used for the random
-    /// development key). Fails when the public key file cannot be read or parsed.
+    /// development key). Fails when the secret is shorter than [`MIN_SECRET_BYTES`] or the
+    /// public key file cannot be read or holds anything but 1 to [`MAX_PUBLIC_KEYS`] public
+    /// keys (see [`read_public_keys`]).
     pub fn from_settings(settings: &Settings, secret: Option<&str>) -> Result<JwtKeys> {
         let secret = secret.or(settings.jwt_secret.as_deref());
+        if let Some(secret) = secret {
+            check_secret(secret)?;
+        }
         let public = match &settings.jwt_public_key_file {
-            Some(path) => Some(read_public_key(path)?),
-            None => None,
+            Some(path) => read_public_keys(path)?,
+            None => Vec::new(),
         };
         Ok(JwtKeys {
             secret: secret.map(|s| {
@@ -102,18 +133,34 @@ impl JwtKeys {
         // `alg: none` and unknown algorithms fail here: jsonwebtoken has no such variant.
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| reject("malformed or unsupported header"))?;
-        let key = match header.alg {
-            Algorithm::HS256 => self.secret.as_ref().map(|(_, decoding)| decoding),
-            alg => self
-                .public
-                .as_ref()
-                .filter(|(_, expected)| *expected == alg)
-                .map(|(decoding, _)| decoding),
+        // RFC 7515 §4.1.11: a recipient must reject a token whose `crit` names an extension
+        // it does not understand, and Kith understands none (an empty list is invalid too).
+        if header.crit.is_some() {
+            return Err(reject("unsupported critical header parameter (`crit`)"));
         }
-        .ok_or_else(|| reject(&format!("algorithm {:?} is not accepted", header.alg)))?;
+        // The secret only ever verifies HS256 and the public keys never do.
+        let mut keys = self
+            .secret
+            .iter()
+            .filter(|_| header.alg == Algorithm::HS256)
+            .map(|(_, decoding)| decoding)
+            .chain(
+                self.public
+                    .iter()
+                    .filter(|key| key.algorithm == header.alg)
+                    .map(|key| &key.decoding),
+            )
+            .peekable();
+        if keys.peek().is_none() {
+            return Err(reject(&format!(
+                "algorithm {:?} is not accepted",
+                header.alg
+            )));
+        }
 
         let mut validation = Validation::new(header.alg);
         validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp"]);
         match &self.issuer {
             Some(issuer) => {
@@ -129,20 +176,29 @@ impl JwtKeys {
             }
             None => validation.validate_aud = false,
         }
-        jsonwebtoken::decode::<Claims>(token, key, &validation)
+        // PEM gives the keys no `kid`, so the header's `kid` cannot pick one: each key of the
+        // token's algorithm is tried in file order, one signature check per key (at most
+        // MAX_PUBLIC_KEYS). Only a bad signature moves on to the next key; an expired or
+        // otherwise wrong token signed by this key is refused for that reason.
+        let mut outcome = Err(ErrorKind::InvalidSignature.into());
+        for key in keys {
+            outcome = jsonwebtoken::decode::<Claims>(token, key, &validation);
+            if !matches!(&outcome, Err(error) if *error.kind() == ErrorKind::InvalidSignature) {
+                break;
+            }
+        }
+        outcome
             .map(|data| data.claims)
-            .map_err(|error| {
-                use jsonwebtoken::errors::ErrorKind;
-                match error.kind() {
-                    ErrorKind::ExpiredSignature => reject("expired"),
-                    ErrorKind::InvalidSignature => reject("bad signature"),
-                    ErrorKind::InvalidIssuer => reject("unexpected issuer"),
-                    ErrorKind::InvalidAudience => reject("unexpected audience"),
-                    ErrorKind::MissingRequiredClaim(claim) => {
-                        reject(&format!("missing claim `{claim}`"))
-                    }
-                    _ => reject("malformed"),
+            .map_err(|error| match error.kind() {
+                ErrorKind::ExpiredSignature => reject("expired"),
+                ErrorKind::ImmatureSignature => reject("not valid yet (`nbf`)"),
+                ErrorKind::InvalidSignature => reject("bad signature"),
+                ErrorKind::InvalidIssuer => reject("unexpected issuer"),
+                ErrorKind::InvalidAudience => reject("unexpected audience"),
+                ErrorKind::MissingRequiredClaim(claim) => {
+                    reject(&format!("missing claim `{claim}`"))
                 }
+                _ => reject("malformed"),
             })
     }
 
@@ -179,24 +235,195 @@ impl JwtKeys {
     }
 }
 
-/// An RSA key verifies RS256, an EC P-256 key ES256.
-fn read_public_key(path: &Path) -> Result<(DecodingKey, Algorithm)> {
-    let pem = std::fs::read(path).map_err(|error| {
+/// Read the external issuer's public keys from `JWT_PUBLIC_KEY_FILE`: one or more PEM blocks
+/// (`-----BEGIN PUBLIC KEY-----`, or `-----BEGIN RSA PUBLIC KEY-----`) concatenated in one
+/// file, each an RSA key (verifies RS256) or an EC P-256 key (verifies ES256), at most
+/// [`MAX_PUBLIC_KEYS`]. Text between blocks is ignored (RFC 7468 §5.2), so a line can note
+/// whose key a block is and when it goes. A token is accepted when one key of its algorithm
+/// verifies it. The server refuses to start, naming the file and the block, when the file is
+/// empty or a block is anything else: a private key, a certificate, an EC key on another
+/// curve, a damaged block.
+///
+/// # Rotating the issuer's key
+///
+/// Because any listed key verifies, the issuer can change keys without a moment in which
+/// valid tokens are refused:
+///
+/// 1. Append the new public key to the file on every instance, keeping the old one:
+///    `cat new-public.pem >> kith-jwt-keys.pem`.
+/// 2. Restart or roll the instances (the file is read at start-up only). Each now accepts
+///    tokens signed with either key.
+/// 3. Once every instance runs with both keys, switch the issuer to the new private key.
+/// 4. After the longest token lifetime (plus 30 s of clock leeway) has passed since the
+///    switch, no valid token signed with the old key remains: delete its block from the file
+///    and restart or roll the instances again.
+///
+/// The same steps move an issuer from RS256 to ES256 or back, since one file may hold keys of
+/// both kinds.
+fn read_public_keys(path: &Path) -> Result<Vec<PublicKey>> {
+    let fail =
+        |why: String| AppError::Internal(format!("JWT_PUBLIC_KEY_FILE {}: {why}", path.display()));
+    let bytes = std::fs::read(path).map_err(|error| {
         AppError::Internal(format!(
             "cannot read JWT_PUBLIC_KEY_FILE {}: {error}",
             path.display()
         ))
     })?;
-    if let Ok(key) = DecodingKey::from_rsa_pem(&pem) {
-        return Ok((key, Algorithm::RS256));
+    let text =
+        String::from_utf8(bytes).map_err(|_| fail("not text: expected PEM public keys".into()))?;
+    let blocks = pem_blocks(&text).map_err(&fail)?;
+    if blocks.is_empty() {
+        return Err(fail(
+            "holds no PEM block: expected one or more `-----BEGIN PUBLIC KEY-----` blocks".into(),
+        ));
     }
-    if let Ok(key) = DecodingKey::from_ec_pem(&pem) {
-        return Ok((key, Algorithm::ES256));
+    if blocks.len() > MAX_PUBLIC_KEYS {
+        return Err(fail(format!(
+            "holds {} keys, at most {MAX_PUBLIC_KEYS} are accepted (each costs a signature \
+             check per token): remove the keys earlier rotations retired",
+            blocks.len()
+        )));
     }
-    Err(AppError::Internal(format!(
-        "JWT_PUBLIC_KEY_FILE {} is neither an RSA nor an EC public key in PEM form",
-        path.display()
-    )))
+    blocks
+        .iter()
+        .enumerate()
+        .map(|(index, block)| {
+            public_key(block)
+                .map_err(|why| fail(format!("block {} (line {}) {why}", index + 1, block.line)))
+        })
+        .collect()
+}
+
+/// One PEM block of a key file.
+struct PemBlock<'a> {
+    /// The line its `-----BEGIN` is on, from 1.
+    line: usize,
+    /// What the boundaries say it is, e.g. `PUBLIC KEY`.
+    label: &'a str,
+    /// The block, boundaries included.
+    text: String,
+}
+
+/// Split `text` into its PEM blocks, ignoring what lies between them. The error names the
+/// unbalanced boundary.
+fn pem_blocks(text: &str) -> std::result::Result<Vec<PemBlock<'_>>, String> {
+    let mut blocks = Vec::new();
+    let mut open: Option<PemBlock<'_>> = None;
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        if let Some(label) = boundary(line, "BEGIN") {
+            if let Some(block) = &open {
+                return Err(format!(
+                    "block {} (line {}) has no `-----END {}-----` line",
+                    blocks.len() + 1,
+                    block.line,
+                    block.label
+                ));
+            }
+            open = Some(PemBlock {
+                line: number,
+                label,
+                text: format!("{line}\n"),
+            });
+        } else if let Some(label) = boundary(line, "END") {
+            match open.take() {
+                Some(mut block) if block.label == label => {
+                    block.text.push_str(line);
+                    block.text.push('\n');
+                    blocks.push(block);
+                }
+                Some(block) => {
+                    return Err(format!(
+                        "block {} (line {}) begins as `{}` but ends as `{label}` on line \
+                         {number}",
+                        blocks.len() + 1,
+                        block.line,
+                        block.label
+                    ));
+                }
+                None => return Err(format!("line {number} ends a block that never began")),
+            }
+        } else if let Some(block) = &mut open {
+            block.text.push_str(line);
+            block.text.push('\n');
+        }
+    }
+    match open {
+        Some(block) => Err(format!(
+            "block {} (line {}) has no `-----END {}-----` line",
+            blocks.len() + 1,
+            block.line,
+            block.label
+        )),
+        None => Ok(blocks),
+    }
+}
+
+/// The label of a `-----BEGIN label-----` (`kind` `BEGIN`) or `-----END label-----` line.
+fn boundary<'a>(line: &'a str, kind: &str) -> Option<&'a str> {
+    line.trim_end()
+        .strip_prefix("-----")?
+        .strip_prefix(kind)?
+        .strip_prefix(' ')?
+        .strip_suffix("-----")
+}
+
+/// The key in `block` with the algorithm it verifies, or why it is not an RSA or EC P-256
+/// public key. Each key is checked the way verification will use it, so that a key that
+/// could never verify anything stops the start-up rather than every token.
+fn public_key(block: &PemBlock<'_>) -> std::result::Result<PublicKey, String> {
+    match block.label {
+        "PUBLIC KEY" | "RSA PUBLIC KEY" => {}
+        label if label.contains("PRIVATE KEY") => {
+            return Err(format!(
+                "is a private key (`{label}`): give Kith only the public half, e.g. `openssl \
+                 pkey -in private.pem -pubout`"
+            ));
+        }
+        label => {
+            return Err(format!(
+                "is a `{label}`, neither an RSA nor an EC public key"
+            ));
+        }
+    }
+    let pem = block.text.as_bytes();
+    if let Ok(decoding) = DecodingKey::from_rsa_pem(pem) {
+        // Parses the key as the RS256 verifier will.
+        return match Jwk::from_decoding_key(&decoding, None) {
+            Ok(_) => Ok(PublicKey {
+                decoding,
+                algorithm: Algorithm::RS256,
+            }),
+            Err(error) => Err(format!("is not a usable RSA public key: {error}")),
+        };
+    }
+    if let Ok(decoding) = DecodingKey::from_ec_pem(pem) {
+        return match Jwk::from_decoding_key(&decoding, None).map(|jwk| jwk.algorithm) {
+            Ok(AlgorithmParameters::EllipticCurve(ec)) if ec.curve == EllipticCurve::P256 => {
+                Ok(PublicKey {
+                    decoding,
+                    algorithm: Algorithm::ES256,
+                })
+            }
+            Ok(AlgorithmParameters::EllipticCurve(ec)) => {
+                Err(format!("is an EC key on {:?}: ES256 needs P-256", ec.curve))
+            }
+            _ => Err("is an EC key but not an uncompressed P-256 one, which ES256 needs".into()),
+        };
+    }
+    Err("is neither an RSA nor an EC public key".into())
+}
+
+/// Refuse a `JWT_SECRET` too short to resist brute force (the empty one included).
+pub fn check_secret(secret: &str) -> Result<()> {
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(AppError::Internal(format!(
+            "JWT_SECRET is {} bytes long: at least {MIN_SECRET_BYTES} are required (RFC 7518 \
+             §3.2); generate one with `openssl rand -hex 32`",
+            secret.len()
+        )));
+    }
+    Ok(())
 }
 
 /// A random secret for a development server started without `JWT_SECRET`.
@@ -244,5 +471,18 @@ mod tests {
         assert!(parse_ttl("h").is_err());
         assert!(parse_ttl("3w").is_err());
         assert!(parse_ttl("0s").is_err());
+    }
+
+    #[test]
+    fn splits_pem_bundles_ignoring_notes_and_crlf() {
+        let text = "old key, retire in May\r\n-----BEGIN PUBLIC KEY-----\r\nAAAA\r\n\
+                    -----END PUBLIC KEY-----\r\n\r\n-----BEGIN RSA PUBLIC KEY-----  \nBBBB\n\
+                    -----END RSA PUBLIC KEY-----";
+        let blocks = pem_blocks(text).expect("two blocks");
+        let seen: Vec<_> = blocks.iter().map(|b| (b.line, b.label)).collect();
+        assert_eq!(seen, [(2, "PUBLIC KEY"), (6, "RSA PUBLIC KEY")]);
+        assert!(blocks[0].text.ends_with("AAAA\n-----END PUBLIC KEY-----\n"));
+        assert!(pem_blocks("-----END PUBLIC KEY-----").is_err());
+        assert!(pem_blocks("no keys here").expect("no blocks").is_empty());
     }
 }

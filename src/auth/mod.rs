@@ -36,9 +36,10 @@ pub enum Role {
 }
 
 impl Role {
-    /// Parse a claim value; unknown roles from other systems are ignored, never trusted.
+    /// Parse a claim value, spelled exactly as API.md does (`admin` is not ADMIN): unknown
+    /// roles from other systems are ignored, never trusted.
     pub fn parse(value: &str) -> Option<Role> {
-        match value.to_ascii_uppercase().as_str() {
+        match value {
             "ADMIN" => Some(Role::Admin),
             "SERVICE" => Some(Role::Service),
             "CUSTOMER" => Some(Role::Customer),

@@ -12,7 +12,7 @@ use crate::address::loader::AddressesByContact;
 use crate::auth::field_guard::guard_sensitive;
 use crate::contact_point::graphql::ContactPoint;
 use crate::contact_point::loader::ContactPointsByContact;
-use crate::customer::graphql::{Customer, check_search_length};
+use crate::customer::graphql::{Customer, filter_text};
 use crate::customer::loader::CustomerById;
 use crate::db_enum::db_enum;
 use crate::error::from_loader;
@@ -113,7 +113,8 @@ impl Contact {
     async fn is_used_for_tax(&self) -> bool {
         self.0.is_used_for_tax
     }
-    /// External reference number, unique when set.
+    /// External reference number, unique among the contacts of one customer when set (a
+    /// shared contact's is compared with none).
     async fn contact_number(&self) -> Option<&str> {
         self.0.contact_number.as_deref()
     }
@@ -273,7 +274,6 @@ pub struct ContactFilter {
 
 impl ContactFilter {
     fn into_params(self) -> async_graphql::Result<ContactFilterParams> {
-        check_search_length(self.search.as_deref())?;
         Ok(ContactFilterParams {
             customer_id: self
                 .customer_id
@@ -284,9 +284,9 @@ impl ContactFilter {
                 .map(|id| parse_id(&id, "filter.accountId"))
                 .transpose()?,
             shared: self.shared,
-            dealer_code: self.dealer_code,
+            dealer_code: filter_text("filter.dealerCode", self.dealer_code)?,
             status: self.status.map(ContactStatus::as_db),
-            search: self.search,
+            search: filter_text("filter.search", self.search)?,
         })
     }
 }
@@ -308,7 +308,6 @@ impl ContactQuery {
     }
 
     /// The contacts the caller may see, a page at a time, oldest first.
-    #[graphql(complexity = "crate::paging::list_complexity(&page, child_complexity)")]
     async fn contacts(
         &self,
         ctx: &Context<'_>,

@@ -7,6 +7,7 @@ use entity::contact;
 use super::graphql::{ContactRole, ContactStatus, ContactSubtype};
 use crate::address::input::{AddressChanges, AddressInput};
 use crate::contact_point::input::{ContactPointChanges, ContactPointInput};
+use crate::input::limits::CappedList;
 use crate::input::{
     Code, Email, FieldPath, Identifier, LongName, Name, Password, Problem, Text, Validation,
     WebsiteUrl, parse_uuid,
@@ -39,7 +40,8 @@ pub struct ContactFields {
     pub tax_id: MaybeUndefined<String>,
     /// Whether the contact is used for tax reporting.
     pub is_used_for_tax: MaybeUndefined<bool>,
-    /// External reference number, unique across contacts.
+    /// External reference number, unique among the contacts of one customer (its direct and
+    /// account-level contacts); a shared contact's number is not checked against any other.
     pub contact_number: MaybeUndefined<String>,
     /// Free classification (e.g. BILLING).
     pub contact_type: MaybeUndefined<String>,
@@ -251,9 +253,9 @@ pub struct CreateContactInput {
     pub fields: ContactFields,
     /// The contact's primary address.
     pub primary_address: Option<AddressInput>,
-    /// Further addresses.
+    /// Further addresses (a contact holds at most 20, the primary one included).
     pub addresses: Option<Vec<AddressInput>>,
-    /// Phones, emails, websites...
+    /// Phones, emails, websites... (at most 50).
     pub contact_points: Option<Vec<ContactPointInput>>,
 }
 
@@ -271,9 +273,10 @@ pub struct UpdateContactInput {
     /// A new primary address, replacing the stored one. Not in `patchContact` (use its
     /// `addresses` items).
     pub primary_address: Option<AddressInput>,
-    /// New further addresses, replacing the stored non-primary ones. Not in `patchContact`.
+    /// New further addresses, replacing the stored non-primary ones (at most 20 with the
+    /// primary one). Not in `patchContact`.
     pub addresses: Option<Vec<AddressInput>>,
-    /// New contact points, replacing the stored ones. Not in `patchContact`.
+    /// New contact points, replacing the stored ones (at most 50). Not in `patchContact`.
     pub contact_points: Option<Vec<ContactPointInput>>,
 }
 
@@ -292,9 +295,10 @@ pub struct SaveContactInput {
     pub fields: ContactFields,
     /// The primary address; replaces the stored one.
     pub primary_address: Option<AddressInput>,
-    /// Further addresses; replace the stored non-primary ones.
+    /// Further addresses; replace the stored non-primary ones (at most 20 with the primary
+    /// one).
     pub addresses: Option<Vec<AddressInput>>,
-    /// Contact points; replace the stored ones.
+    /// Contact points; replace the stored ones (at most 50).
     pub contact_points: Option<Vec<ContactPointInput>>,
 }
 
@@ -309,7 +313,37 @@ pub struct NestedInput {
     pub contact_points: Option<Vec<ContactPointChanges>>,
 }
 
+/// Refuse (`TOO_MANY`) nested lists that alone exceed a contact's caps, before any item is
+/// parsed or any SQL runs; returns whether the lists fit. Both lists given replace the stored
+/// ones, so `primaryAddress` counts toward the addresses.
+fn check_nested_caps(
+    v: &mut Validation,
+    path: &FieldPath,
+    primary_address: bool,
+    addresses: Option<usize>,
+    contact_points: Option<usize>,
+) -> bool {
+    let mut fits = true;
+    if let Some(count) = contact_points
+        && let Err(error) = CappedList::ContactPoints.check(count, &path.field("contactPoints"))
+    {
+        v.push(error);
+        fits = false;
+    }
+    if let Some(count) = addresses
+        && let Err(error) = CappedList::Addresses.check(
+            count + usize::from(primary_address),
+            &path.field("addresses"),
+        )
+    {
+        v.push(error);
+        fits = false;
+    }
+    fits
+}
+
 /// Parse nested addresses and contact points under `path`, requiring what new rows need.
+/// Lists longer than a contact's caps are refused whole, their items unread.
 pub fn parse_nested(
     v: &mut Validation,
     path: &FieldPath,
@@ -317,6 +351,15 @@ pub fn parse_nested(
     addresses: Option<Vec<AddressInput>>,
     contact_points: Option<Vec<ContactPointInput>>,
 ) -> NestedInput {
+    if !check_nested_caps(
+        v,
+        path,
+        primary_address.is_some(),
+        addresses.as_ref().map(Vec::len),
+        contact_points.as_ref().map(Vec::len),
+    ) {
+        return NestedInput::default();
+    }
     let primary_address = primary_address.map(|input| {
         let at = path.field("primaryAddress");
         let changes = input.parse(v, &at);

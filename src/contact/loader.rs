@@ -17,7 +17,10 @@ impl Loader<Uuid> for ContactsByCustomer {
     type Error = SharedError;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, SharedError> {
-        let rows = super::service::of_customers(&self.0.db, &self.0.scope, ids).await?;
+        let rows = self.0.finish(
+            "ContactsByCustomer",
+            super::service::of_customers(&self.0.db, &self.0.scope, ids, self.0.rows.limit()).await,
+        )?;
         Ok(group_by_parent(rows))
     }
 }
@@ -30,7 +33,10 @@ impl Loader<Uuid> for ContactsByAccount {
     type Error = SharedError;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, SharedError> {
-        let rows = super::service::of_accounts(&self.0.db, &self.0.scope, ids).await?;
+        let rows = self.0.finish(
+            "ContactsByAccount",
+            super::service::of_accounts(&self.0.db, &self.0.scope, ids, self.0.rows.limit()).await,
+        )?;
         Ok(group_by_parent(rows.into_iter().filter_map(|row| {
             let account_id = row.account_id?;
             Some((account_id, row))

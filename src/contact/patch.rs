@@ -19,6 +19,7 @@ use crate::contact_point::input::{ContactPointChanges, ContactPointInput};
 use crate::contact_point::service as contact_point_service;
 use crate::error::{AppError, Result};
 use crate::graphql_context::{ContextExt, parse_id};
+use crate::input::limits::CappedList;
 use crate::input::{Code, FieldPath, Problem, UserError, Validation, parse_uuid};
 use crate::write::{self, payload_parts};
 
@@ -140,6 +141,18 @@ enum Item {
     DetachAddress(Uuid),
 }
 
+impl Item {
+    /// Whether the item may add a contact point, so the patch must count them.
+    fn adds_point(&self) -> bool {
+        matches!(self, Item::CreatePoint(_))
+    }
+
+    /// Whether the item may add an address, so the patch must count them.
+    fn adds_address(&self) -> bool {
+        matches!(self, Item::CreateAddress(..) | Item::AttachAddress(..))
+    }
+}
+
 struct Step {
     client_id: String,
     path: FieldPath,
@@ -188,6 +201,25 @@ fn client_id(
     raw
 }
 
+/// A patch's items for one capped list, or none (with `TOO_MANY` at `path`) when they could
+/// only break the cap ([`CappedList::check_patch`]): their items are then left unparsed.
+fn capped_items<T>(
+    v: &mut Validation,
+    path: &FieldPath,
+    list: CappedList,
+    items: Vec<T>,
+    adds: impl Fn(&T) -> bool,
+) -> Vec<T> {
+    let adding = items.iter().filter(|item| adds(item)).count();
+    match list.check_patch(items.len(), adding, path) {
+        Ok(()) => items,
+        Err(error) => {
+            v.push(error);
+            Vec::new()
+        }
+    }
+}
+
 impl ContactPatchInput {
     fn parse(self, v: &mut Validation) -> Patch {
         let root = FieldPath::root("patch");
@@ -215,12 +247,21 @@ impl ContactPatchInput {
         };
         let mut seen = HashSet::new();
         let mut steps = Vec::new();
-        for (index, item) in self
-            .contact_points
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-        {
+        let contact_points = capped_items(
+            v,
+            &root.field("contactPoints"),
+            CappedList::ContactPoints,
+            self.contact_points.unwrap_or_default(),
+            |item| item.patch_type == PatchType::Create,
+        );
+        let addresses = capped_items(
+            v,
+            &root.field("addresses"),
+            CappedList::Addresses,
+            self.addresses.unwrap_or_default(),
+            |item| matches!(item.patch_type, PatchType::Create | PatchType::Attach),
+        );
+        for (index, item) in contact_points.into_iter().enumerate() {
             let path = root.field("contactPoints").index(index);
             let client_id = client_id(v, &path, item.patch_client_id, &mut seen);
             let id = item_id(v, &path, item.id, item.patch_type);
@@ -249,7 +290,7 @@ impl ContactPatchInput {
                 });
             }
         }
-        for (index, item) in self.addresses.unwrap_or_default().into_iter().enumerate() {
+        for (index, item) in addresses.into_iter().enumerate() {
             let path = root.field("addresses").index(index);
             let client_id = client_id(v, &path, item.patch_client_id, &mut seen);
             let id = item_id(v, &path, item.id, item.patch_type);
@@ -395,7 +436,22 @@ async fn apply(
     expected_version: Option<i32>,
 ) -> Result<(entity::contact::Model, Vec<PatchResult>)> {
     let txn = write::begin(db).await?;
-    let current = contact_write::find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
+    // Locked first: the caps are counted after the items apply, and a concurrent add must wait.
+    let current =
+        contact_write::find_editable_for_update(&txn, principal, id, &FieldPath::root("id"))
+            .await?;
+    let adds_points = patch.steps.iter().any(|step| step.item.adds_point());
+    let adds_addresses = patch.steps.iter().any(|step| step.item.adds_address());
+    let points_before = if adds_points {
+        contact_point_service::count_of(&txn, id).await?
+    } else {
+        0
+    };
+    let addresses_before = if adds_addresses {
+        crate::address::service::count_of(&txn, id).await?
+    } else {
+        0
+    };
     let mut results = Vec::with_capacity(patch.steps.len() + 1);
     match patch.contact {
         Some(changes) => {
@@ -429,6 +485,19 @@ async fn apply(
     for step in patch.steps {
         results.push(apply_step(&txn, principal, id, step).await?);
     }
+    let root = FieldPath::root("patch");
+    if adds_points {
+        let after = contact_point_service::count_of(&txn, id).await?;
+        CappedList::ContactPoints.check_growth(
+            points_before,
+            after,
+            &root.field("contactPoints"),
+        )?;
+    }
+    if adds_addresses {
+        let after = crate::address::service::count_of(&txn, id).await?;
+        CappedList::Addresses.check_growth(addresses_before, after, &root.field("addresses"))?;
+    }
     let contact = entity::contact::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -446,7 +515,9 @@ impl PatchMutation {
     /// Change a contact and its contact points and addresses in one transaction. Items apply
     /// in order (contact fields, then contact points, then addresses); if any fails, nothing
     /// is written and the user errors point at the failing item, e.g.
-    /// `["patch", "addresses", "1", "city"]`.
+    /// `["patch", "addresses", "1", "city"]`. A contact that would hold more than 50 contact
+    /// points or 20 addresses afterwards is `TOO_MANY` at `["patch", "contactPoints"]` or
+    /// `["patch", "addresses"]`.
     async fn patch_contact(
         &self,
         ctx: &Context<'_>,

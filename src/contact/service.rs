@@ -57,6 +57,19 @@ pub async fn find_for_reference(
     Ok(visible(scope, id).lock_shared().one(db).await?)
 }
 
+/// One contact the caller may see, locked for update until the transaction ends, for a write
+/// whose rule spans the contact's children: counting its contact points or addresses against
+/// their cap. Concurrent writers to one contact take turns (PostgreSQL `FOR UPDATE`; SQLite's
+/// write transactions are serialised already). Take it before any other lock on the contact:
+/// upgrading a share lock two transactions hold would deadlock.
+pub async fn find_for_update(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<contact::Model>> {
+    Ok(visible(scope, id).lock_exclusive().one(db).await?)
+}
+
 /// A page of the contacts the caller may see.
 #[tracing::instrument(skip(db))]
 pub async fn list(
@@ -130,11 +143,13 @@ pub async fn of_accounts(
     db: &impl ConnectionTrait,
     scope: &Scope,
     account_ids: &[Uuid],
+    max_rows: u64,
 ) -> Result<Vec<contact::Model>> {
     Ok(contact::Entity::find()
         .filter(contact::Column::AccountId.is_in(account_ids.iter().copied()))
         .filter(scope.contact_condition())
         .order_by_asc(contact::Column::Id)
+        .limit(max_rows)
         .all(db)
         .await?)
 }
@@ -158,6 +173,7 @@ pub async fn of_customers(
     db: &impl ConnectionTrait,
     scope: &Scope,
     customer_ids: &[Uuid],
+    max_rows: u64,
 ) -> Result<Vec<(Uuid, contact::Model)>> {
     let keys = || customer_ids.iter().copied();
     let direct = contact_columns()
@@ -188,7 +204,11 @@ pub async fn of_customers(
         .and_where(shared_contact_link::Column::CustomerId.is_in(keys()))
         .cond_where(scope.contact_condition())
         .to_owned();
-    let statement = direct.clone().union(UnionType::All, shared).to_owned();
+    let statement = direct
+        .clone()
+        .union(UnionType::All, shared)
+        .limit(max_rows)
+        .to_owned();
 
     let rows = db.query_all(&statement).await?;
     let mut pairs = rows

@@ -1,13 +1,45 @@
 //! Changing contacts: create (with nested addresses and contact points), update, delete,
 //! upsert, and the shared-contact actions. Every function is one transaction.
+//!
+//! # Contact numbers
+//!
+//! A `CONFLICT` must only ever concern rows the caller may see, so contact numbers are unique
+//! within one customer, not across all contacts (as Xero scopes them to one organisation):
+//!
+//! - A customer's number space holds its direct contacts and its account-level contacts
+//!   (`customer_id` is the account's customer). Moving a contact or an account to another
+//!   customer moves its number into that customer's space, where a taken number is a
+//!   `CONFLICT`; the mover can see both customers.
+//! - Shared contacts have no owner, and no number space: their numbers are compared with no
+//!   other contact's, so two shared contacts, or a shared contact and an owned one, may carry
+//!   the same number. Converting a direct contact to shared takes its number out of its
+//!   former customer's space; linking and unlinking never look at numbers. No write that
+//!   involves a shared contact can therefore answer `CONFLICT` about a number.
+//! - `saveContact` matches a number within the owner's customer when the input names an
+//!   owner, else among the contacts the caller can see (which must then hold that number
+//!   once: more is a `CONFLICT` asking for the owner or the id).
+//!
+//! The per-customer unique index (`ux_contact_number_per_customer`) enforces it, so two
+//! concurrent writers cannot both take a number.
+//!
+//! # Caps
+//!
+//! A contact holds at most [`MAX_CONTACT_POINTS_PER_CONTACT`] contact points and
+//! [`MAX_ADDRESSES_PER_CONTACT`] addresses. Lists over a cap are refused before any SQL; where
+//! the result depends on stored rows, they are counted inside the transaction with the contact
+//! row locked, and only a write that grows a list past its cap is refused (a contact stored
+//! over a cap before the caps existed may still shrink).
+//!
+//! [`MAX_CONTACT_POINTS_PER_CONTACT`]: crate::input::limits::MAX_CONTACT_POINTS_PER_CONTACT
+//! [`MAX_ADDRESSES_PER_CONTACT`]: crate::input::limits::MAX_ADDRESSES_PER_CONTACT
 
 use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
-use entity::{contact, shared_contact_link};
+use entity::{account, contact, shared_contact_link};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use uuid::Uuid;
 
@@ -17,6 +49,7 @@ use crate::auth::Principal;
 use crate::auth::access::ContactLevel;
 use crate::contact_point::service as contact_point_service;
 use crate::error::{AppError, Result};
+use crate::input::limits::CappedList;
 use crate::input::{FieldPath, Password, UserError, UserErrorCode, Validation};
 use crate::write::{self, UniqueKey};
 
@@ -49,7 +82,7 @@ fn contact_conflict(input: &FieldPath) -> impl FnOnce(UniqueKey) -> Option<UserE
     move |key| match key {
         UniqueKey::ContactNumber => Some(UserError::conflict(
             &input.field("contactNumber"),
-            "another contact has this contact number",
+            "another contact of this customer has this contact number",
         )),
         UniqueKey::CustomerRole => Some(UserError::conflict(
             &input.field("role"),
@@ -139,6 +172,11 @@ pub fn blank_contact(customer_id: Option<Uuid>, account_id: Option<Uuid>) -> con
 
 /// Write the nested lists of a create or save: contact points and addresses given replace
 /// the stored ones (for a new contact there are none).
+///
+/// The lists given were checked against the caps before any SQL ran; a primary address given
+/// alone joins the stored further addresses, so the total is counted after the write. The
+/// contact row is locked by then (its `UPDATE` ran first), so no concurrent attachment slips
+/// in between.
 async fn write_nested(
     db: &impl ConnectionTrait,
     contact_id: Uuid,
@@ -159,6 +197,13 @@ async fn write_nested(
     if !v.is_clean() {
         return Ok(());
     }
+    let counts_addresses =
+        replace && (nested.primary_address.is_some() || nested.addresses.is_some());
+    let addresses_before = if counts_addresses {
+        crate::address::service::count_of(db, contact_id).await?
+    } else {
+        0
+    };
     if nested.contact_points.is_some() {
         if replace {
             contact_point_service::delete_all_of(db, contact_id).await?;
@@ -185,6 +230,15 @@ async fn write_nested(
             )
             .await?;
         }
+    }
+    if counts_addresses {
+        let list = if nested.addresses.is_some() {
+            "addresses"
+        } else {
+            "primaryAddress"
+        };
+        let after = crate::address::service::count_of(db, contact_id).await?;
+        CappedList::Addresses.check_growth(addresses_before, after, &input.field(list))?;
     }
     Ok(())
 }
@@ -254,6 +308,21 @@ pub async fn find_editable(
     path: &FieldPath,
 ) -> Result<contact::Model> {
     let contact = super::service::find(db, &principal.scope, id)
+        .await?
+        .ok_or_else(|| write::not_found(path, "contact"))?;
+    principal.require_contact_editor(ContactLevel::of(&contact))?;
+    Ok(contact)
+}
+
+/// [`find_editable`], with the contact row locked for update until the transaction ends: for
+/// writes that count the contact's children against their caps.
+pub async fn find_editable_for_update(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    id: Uuid,
+    path: &FieldPath,
+) -> Result<contact::Model> {
+    let contact = super::service::find_for_update(db, &principal.scope, id)
         .await?
         .ok_or_else(|| write::not_found(path, "contact"))?;
     principal.require_contact_editor(ContactLevel::of(&contact))?;
@@ -414,6 +483,79 @@ pub struct SaveRequest {
     pub nested: NestedInput,
 }
 
+/// The contacts whose numbers must differ from those of contacts at `owner`: the owned
+/// (direct and account-level) contacts of the owner's customer. Shared contacts have no owner
+/// and so no number space; their numbers are never compared.
+fn number_space(owner: OwnerRef) -> Condition {
+    match owner {
+        OwnerRef::Customer(customer) => {
+            Condition::all().add(contact::Column::CustomerId.eq(customer))
+        }
+        OwnerRef::Account(account_id) => Condition::all().add(
+            contact::Column::CustomerId.in_subquery(
+                Query::select()
+                    .column(account::Column::CustomerId)
+                    .from(account::Entity)
+                    .and_where(account::Column::Id.eq(account_id))
+                    .to_owned(),
+            ),
+        ),
+        OwnerRef::Shared => Condition::all().add(Expr::val(false)),
+    }
+}
+
+/// The contact `saveContact` matches by `number`: within the owner's customer when the input
+/// names an owner, else among every contact the caller sees, where the number must then name
+/// one contact only. Either way only contacts the caller may see are looked at, so the answer
+/// never depends on another tenant's data.
+async fn find_by_number(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    request: &SaveRequest,
+    number: &str,
+) -> Result<Option<contact::Model>> {
+    let mut select = contact::Entity::find()
+        .filter(contact::Column::ContactNumber.eq(number))
+        .filter(principal.scope.contact_condition());
+    if request.owner_given {
+        select = select.filter(number_space(request.owner));
+    }
+    let mut found = select
+        .order_by_asc(contact::Column::Id)
+        .limit(2)
+        .all(db)
+        .await?;
+    if found.len() > 1 {
+        return Err(AppError::UserErrors(vec![UserError::conflict(
+            &FieldPath::root("input").field("contactNumber"),
+            "several contacts you can see have this contact number: give `customerId` or \
+             `accountId` (or `id`) to say which one",
+        )]));
+    }
+    Ok(found.pop())
+}
+
+/// Class of PostgreSQL's two-key advisory locks that serialise `saveContact`s of one number
+/// without an owner ("kc", for Kith contact).
+const NUMBER_LOCK_CLASS: i32 = 0x6b63;
+
+/// Serialise ownerless saves of one contact number until the transaction ends. With an owner,
+/// the per-customer unique index decides a race (the loser retries and finds the winner);
+/// shared contacts have no such index, so two concurrent saves would both insert. SQLite
+/// serialises write transactions already.
+async fn lock_ownerless_number(db: &impl ConnectionTrait, number: &str) -> Result<()> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        [NUMBER_LOCK_CLASS.into(), number.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// The stored contact `saveContact` should update: by id, else contact number, else name
 /// within the owner.
 async fn find_match(
@@ -430,11 +572,7 @@ async fn find_match(
             .ok_or_else(|| write::not_found(&FieldPath::root("input").field("id"), "contact"));
     }
     if let Some(number) = request.changes.contact_number() {
-        return Ok(contact::Entity::find()
-            .filter(contact::Column::ContactNumber.eq(number))
-            .filter(scope.contact_condition())
-            .one(db)
-            .await?);
+        return find_by_number(db, principal, request, number).await;
     }
     let mut select = contact::Entity::find().filter(scope.contact_condition());
     select = match request.owner {
@@ -463,6 +601,12 @@ async fn save_once(
 ) -> Result<(contact::Model, bool)> {
     let input = FieldPath::root("input");
     let txn = write::begin(db).await?;
+    if request.id.is_none()
+        && !request.owner_given
+        && let Some(number) = request.changes.contact_number()
+    {
+        lock_ownerless_number(&txn, number).await?;
+    }
     let mut probe = blank_contact(None, None);
     request.changes.apply(&mut probe);
     let matched = find_match(&txn, principal, request, &probe).await?;

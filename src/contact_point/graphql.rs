@@ -126,7 +126,8 @@ pub struct ContactPointMutation;
 
 #[Object]
 impl ContactPointMutation {
-    /// Add a phone, email, website... to a contact.
+    /// Add a phone, email, website... to a contact. A contact holds at most 50 contact
+    /// points: one more is `TOO_MANY` at `contactId`.
     async fn add_contact_point(
         &self,
         ctx: &Context<'_>,

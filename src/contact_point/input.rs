@@ -111,10 +111,24 @@ impl ContactPointChanges {
     }
 }
 
-/// Check the kind's rules on the row as it would be stored; normalises emails.
+/// The kind a row about to be written holds; `None` when the input gave none (a new row
+/// starts without one). Not `ContactPointKind::from_db`: that reads stored rows, where an
+/// unknown value is a server fault and is logged as one, while here it is the client's mistake.
+fn kind_of(row: &contact_point::Model) -> Option<ContactPointKind> {
+    <ContactPointKind as async_graphql::resolver_utils::EnumType>::items()
+        .iter()
+        .map(|item| item.value)
+        .find(|kind| kind.as_db() == row.kind)
+}
+
+/// Check the kind's rules on the row as it would be stored; normalises emails. A row without
+/// a kind is refused here (`REQUIRED` at `kind`), so none is ever stored.
 pub fn check_kind_rules(row: &mut contact_point::Model, v: &mut Validation, path: &FieldPath) {
-    let Ok(kind) = ContactPointKind::from_db(&row.kind) else {
-        v.push(Problem::required("is required").at(&path.field("kind")));
+    let Some(kind) = kind_of(row) else {
+        let at = path.field("kind");
+        if !v.has_error_at(&at) {
+            v.push(Problem::required("is required").at(&at));
+        }
         return;
     };
     if is_phone(kind) {
@@ -153,5 +167,84 @@ pub fn check_kind_rules(row: &mut contact_point::Model, v: &mut Validation, path
             v.check(&value_path, WebsiteUrl::try_from(value));
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::input::UserErrorCode;
+
+    /// Whatever a subscriber writes, kept for the test to read.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut buffer) = self.0.lock() {
+                buffer.extend_from_slice(bytes);
+            }
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn blank_point() -> contact_point::Model {
+        let now = chrono::Utc::now();
+        contact_point::Model {
+            id: uuid::Uuid::nil(),
+            contact_id: uuid::Uuid::nil(),
+            kind: String::new(),
+            value: None,
+            country_code: None,
+            area_code: None,
+            number: Some("5550100".into()),
+            is_primary: false,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn a_point_without_a_kind_is_the_clients_mistake_and_logs_nothing() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        let mut v = Validation::default();
+        let path = FieldPath::root("input");
+
+        tracing::subscriber::with_default(subscriber, || {
+            check_kind_rules(&mut blank_point(), &mut v, &path);
+        });
+
+        let Err(crate::error::AppError::UserErrors(errors)) = v.finish() else {
+            panic!("expected a user error");
+        };
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, UserErrorCode::Required);
+        assert_eq!(
+            errors[0].field,
+            Some(vec!["input".to_owned(), "kind".to_owned()])
+        );
+        let logged = captured.0.lock().map(|b| b.clone()).unwrap_or_default();
+        assert!(logged.is_empty(), "{}", String::from_utf8_lossy(&logged));
+    }
+
+    #[test]
+    fn every_kind_is_recognised() {
+        for item in <ContactPointKind as async_graphql::resolver_utils::EnumType>::items() {
+            let mut row = blank_point();
+            row.kind = item.value.as_db().to_owned();
+            assert_eq!(kind_of(&row), Some(item.value));
+        }
     }
 }

@@ -17,7 +17,10 @@ impl Loader<Uuid> for ContactPointsByContact {
     type Error = SharedError;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, SharedError> {
-        let rows = super::service::of_contacts(&self.0.db, &self.0.scope, ids).await?;
+        let rows = self.0.finish(
+            "ContactPointsByContact",
+            super::service::of_contacts(&self.0.db, &self.0.scope, ids, self.0.rows.limit()).await,
+        )?;
         Ok(group_by_parent(
             rows.into_iter().map(|row| (row.contact_id, row)),
         ))

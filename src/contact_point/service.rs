@@ -5,7 +5,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, IntoSimpleExpr, QueryFilter, QueryOrder,
+    IntoActiveModel, IntoSimpleExpr, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -13,6 +13,7 @@ use super::input::{ContactPointChanges, check_kind_rules};
 use crate::auth::access::ContactLevel;
 use crate::auth::{Principal, Scope};
 use crate::error::{AppError, Result};
+use crate::input::limits::CappedList;
 use crate::input::{FieldPath, Validation};
 use crate::write;
 
@@ -22,11 +23,13 @@ pub async fn of_contacts(
     db: &impl ConnectionTrait,
     scope: &Scope,
     contact_ids: &[Uuid],
+    max_rows: u64,
 ) -> Result<Vec<contact_point::Model>> {
     Ok(contact_point::Entity::find()
         .filter(contact_point::Column::ContactId.is_in(contact_ids.iter().copied()))
         .filter(scope.contact_child_condition(contact_point::Column::ContactId.into_simple_expr()))
         .order_by_asc(contact_point::Column::Id)
+        .limit(max_rows)
         .all(db)
         .await?)
 }
@@ -80,6 +83,15 @@ pub async fn insert_rows(db: &impl ConnectionTrait, rows: Vec<contact_point::Mod
         }
     }
     Ok(())
+}
+
+/// How many contact points `contact_id` holds: the count its cap is checked against, inside
+/// the write's transaction and after the contact row is locked.
+pub async fn count_of(db: &impl ConnectionTrait, contact_id: Uuid) -> Result<u64> {
+    Ok(contact_point::Entity::find()
+        .filter(contact_point::Column::ContactId.eq(contact_id))
+        .count(db)
+        .await?)
 }
 
 /// Delete every contact point of `contact_id` (a list given to `saveContact` replaces them).
@@ -161,7 +173,9 @@ pub async fn update_row(
         .ok_or(AppError::NotFound("contact point"))
 }
 
-/// Add a contact point to a contact.
+/// Add a contact point to a contact, unless it already holds its cap (`TOO_MANY`). The
+/// contact row is locked before counting, so concurrent adds to one contact take turns and
+/// cannot both slip under the cap.
 #[tracing::instrument(skip(db, principal, changes))]
 pub async fn add(
     db: &DatabaseConnection,
@@ -170,14 +184,17 @@ pub async fn add(
     changes: ContactPointChanges,
 ) -> Result<contact_point::Model> {
     let input = FieldPath::root("input");
+    let contact_path = FieldPath::root("contactId");
     let mut v = Validation::default();
     let row = build_new(contact_id, &changes, &mut v, &input);
     let txn = write::begin(db).await?;
-    let contact = crate::contact::service::find_for_reference(&txn, &principal.scope, contact_id)
+    let contact = crate::contact::service::find_for_update(&txn, &principal.scope, contact_id)
         .await?
-        .ok_or_else(|| write::not_found(&FieldPath::root("contactId"), "contact"))?;
+        .ok_or_else(|| write::not_found(&contact_path, "contact"))?;
     principal.require_contact_editor(ContactLevel::of(&contact))?;
     v.finish()?;
+    let stored = count_of(&txn, contact_id).await?;
+    CappedList::ContactPoints.check_growth(stored, stored + 1, &contact_path)?;
     insert_rows(&txn, vec![row.clone()]).await?;
     txn.commit().await?;
     Ok(row)

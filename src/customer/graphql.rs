@@ -17,7 +17,7 @@ use crate::error::from_loader;
 use crate::graphql_context::{ContextExt, parse_id};
 use crate::input::{Code, FieldPath, Identifier, LongName, UserError, Validation};
 use crate::paging::{Page, PageInput, page_request};
-use crate::text_search::MAX_SEARCH_LENGTH;
+use crate::text_search::SearchText;
 use crate::write::{DeletePayload, payload_parts};
 
 /// GraphQL `Customer` (described on its `#[Object]` impl, where the schema reads it).
@@ -90,25 +90,16 @@ pub struct CustomerFilter {
 
 impl CustomerFilter {
     fn into_params(self) -> async_graphql::Result<CustomerFilterParams> {
-        check_search_length(self.search.as_deref())?;
         Ok(CustomerFilterParams {
-            search: self.search,
-            dealer_code: self.dealer_code,
+            search: filter_text("filter.search", self.search)?,
+            dealer_code: filter_text("filter.dealerCode", self.dealer_code)?,
         })
     }
 }
 
-/// Reject search text too long to be a search.
-pub fn check_search_length(search: Option<&str>) -> async_graphql::Result<()> {
-    match search {
-        Some(text) if text.chars().count() > MAX_SEARCH_LENGTH => {
-            Err(crate::error::AppError::BadUserInput(format!(
-                "`search` must be at most {MAX_SEARCH_LENGTH} characters"
-            ))
-            .extend())
-        }
-        _ => Ok(()),
-    }
+/// Check filter text (`search`, `dealerCode`) before it reaches SQL.
+pub fn filter_text(field: &str, text: Option<String>) -> async_graphql::Result<Option<String>> {
+    SearchText::parse_optional(field, text).map_err(|error| error.extend())
 }
 
 /// Customer queries.
@@ -126,7 +117,6 @@ impl CustomerQuery {
     }
 
     /// The customers the caller may see, a page at a time, oldest first.
-    #[graphql(complexity = "crate::paging::list_complexity(&page, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -148,7 +138,7 @@ impl CustomerQuery {
 pub struct CreateCustomerInput {
     /// Display name (at most 200 characters).
     pub name: String,
-    /// Unique reference number.
+    /// Reference number, unique across all customers.
     pub customer_number: Option<String>,
     /// Tax identifier.
     pub tax_id: Option<String>,
@@ -180,7 +170,8 @@ impl CreateCustomerInput {
 pub struct UpdateCustomerInput {
     /// New display name.
     pub name: MaybeUndefined<String>,
-    /// New customer number, or null to clear it.
+    /// New customer number, or null to clear it (ADMIN, SERVICE: customer numbers are unique
+    /// across all customers).
     pub customer_number: MaybeUndefined<String>,
     /// New tax identifier, or null to clear it.
     pub tax_id: MaybeUndefined<String>,
@@ -250,7 +241,8 @@ impl CustomerMutation {
         CustomerPayload::from_result(result)
     }
 
-    /// Change a customer's details (ADMIN, SERVICE; CUSTOMER for its own customers).
+    /// Change a customer's details (ADMIN, SERVICE; CUSTOMER for its own customers, except
+    /// `customerNumber`, which only ADMIN and SERVICE set: FORBIDDEN otherwise).
     async fn update_customer(
         &self,
         ctx: &Context<'_>,
@@ -261,6 +253,9 @@ impl CustomerMutation {
         let principal = ctx.principal()?;
         let db = ctx.db()?;
         service::authorize_update(principal).map_err(|e| e.extend())?;
+        if !input.customer_number.is_undefined() {
+            service::authorize_set_number(principal).map_err(|e| e.extend())?;
+        }
         let id = parse_id(&id, "id")?;
         let result = async {
             let changes = input.parse()?;

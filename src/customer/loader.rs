@@ -17,7 +17,10 @@ impl Loader<Uuid> for CustomerById {
     type Error = SharedError;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, customer::Model>, SharedError> {
-        let rows = super::service::by_ids(&self.0.db, &self.0.scope, ids).await?;
+        let rows = self.0.finish(
+            "CustomerById",
+            super::service::by_ids(&self.0.db, &self.0.scope, ids).await,
+        )?;
         Ok(rows.into_iter().map(|row| (row.id, row)).collect())
     }
 }

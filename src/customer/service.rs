@@ -135,6 +135,13 @@ pub fn authorize_update(principal: &Principal) -> Result<()> {
     principal.require_customer_editor()
 }
 
+/// Whether the caller's roles may set or clear customer numbers (ADMIN, SERVICE). Customer
+/// numbers are unique across all customers, so a CUSTOMER choosing one could learn from a
+/// `CONFLICT` that another tenant holds it; only callers who see every customer choose them.
+pub fn authorize_set_number(principal: &Principal) -> Result<()> {
+    principal.require_trusted("setting customerNumber")
+}
+
 /// Whether the caller's roles may ever delete customers (ADMIN, SERVICE).
 pub fn authorize_delete(principal: &Principal) -> Result<()> {
     principal.require_trusted("deleting customers")
@@ -172,7 +179,8 @@ pub async fn create(
     Ok(model)
 }
 
-/// Update a customer (ADMIN, SERVICE, and CUSTOMER for its own customers).
+/// Update a customer (ADMIN, SERVICE, and CUSTOMER for its own customers; only ADMIN and
+/// SERVICE change `customerNumber`).
 #[tracing::instrument(skip(db, principal))]
 pub async fn update(
     db: &DatabaseConnection,
@@ -182,6 +190,9 @@ pub async fn update(
     expected_version: Option<i32>,
 ) -> Result<customer::Model> {
     authorize_update(principal)?;
+    if changes.customer_number.is_some() {
+        authorize_set_number(principal)?;
+    }
     let input = FieldPath::root("input");
     let txn = write::begin(db).await?;
     let current = find(&txn, &principal.scope, id)

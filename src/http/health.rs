@@ -11,11 +11,14 @@ pub async fn live() -> &'static str {
     "ok"
 }
 
-/// The process can serve: the database answers.
-pub async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if db::is_ready(&state.db).await {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+/// The process can serve: the database answers and takes writes. Answers within a second
+/// whatever the database does; 503 with the reason (no driver text) when not ready.
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
+    match db::ready(&state.db).await {
+        Ok(()) => (StatusCode::OK, "ready".to_owned()),
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {error}"),
+        ),
     }
 }

@@ -1,9 +1,13 @@
 //! The HTTP surface: GraphQL, GraphiQL, health, readiness and metrics.
 
+mod body;
 mod graphiql;
 mod graphql;
+mod guard;
+pub use guard::RequestGuard;
 mod health;
 mod metrics;
+pub mod server;
 
 use std::sync::Arc;
 
@@ -23,6 +27,8 @@ use crate::schema::KithSchema;
 pub struct AppState {
     /// The GraphQL schema, with settings and the pool as schema data.
     pub schema: KithSchema,
+    /// The limits and load shedding of `/graphql`.
+    pub guard: Arc<RequestGuard>,
     /// The pool, for readiness checks.
     pub db: DatabaseConnection,
     /// Token verification keys.

@@ -2,6 +2,7 @@
 //! and the collector that gathers every problem of one input as user errors.
 
 mod country;
+pub mod limits;
 pub mod types;
 pub mod user_error;
 

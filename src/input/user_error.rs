@@ -17,6 +17,9 @@ pub enum UserErrorCode {
     /// The change clashes with stored data: a unique value taken, a role already held, or
     /// `expectedVersion` no longer current.
     Conflict,
+    /// A list is longer than its maximum: a contact holds at most 50 contact points and 20
+    /// addresses.
+    TooMany,
 }
 
 /// A problem with one field of a mutation's input.

@@ -17,7 +17,11 @@ impl Loader<Uuid> for LinkedCustomersByContact {
     type Error = SharedError;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, SharedError> {
-        let rows = super::service::linked_customers(&self.0.db, &self.0.scope, ids).await?;
+        let rows = self.0.finish(
+            "LinkedCustomersByContact",
+            super::service::linked_customers(&self.0.db, &self.0.scope, ids, self.0.rows.limit())
+                .await,
+        )?;
         Ok(group_by_parent(rows))
     }
 }

@@ -16,6 +16,7 @@ pub async fn linked_customers(
     db: &impl ConnectionTrait,
     scope: &Scope,
     contact_ids: &[Uuid],
+    max_rows: u64,
 ) -> Result<Vec<(Uuid, customer::Model)>> {
     let mut select = Query::select();
     for column in customer::Column::iter() {
@@ -40,7 +41,8 @@ pub async fn linked_customers(
         .order_by(
             (customer::Entity, customer::Column::Id),
             sea_orm::Order::Asc,
-        );
+        )
+        .limit(max_rows);
 
     let rows = db.query_all(&select).await?;
     let pairs = rows

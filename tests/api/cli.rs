@@ -61,6 +61,86 @@ fn token_needs_a_secret_and_rejects_unknown_roles() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown role"));
 }
 
+/// Run `command` to completion (killed after 30 s: a server that should have refused to start
+/// would otherwise hang the test); returns its exit status and stderr.
+fn run_briefly(mut command: Command) -> (std::process::ExitStatus, String) {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kith");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("kith kept running: it should have refused to start");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("read stderr");
+    (status, stderr)
+}
+
+#[test]
+fn short_secrets_are_refused() {
+    for secret in [String::new(), "a".to_owned(), "x".repeat(31)] {
+        let (url, path) = temp_sqlite();
+        let mut serve = kith();
+        serve
+            .env("JWT_SECRET", &secret)
+            .env("DATABASE_URL", &url)
+            .args(["serve", "--bind", "127.0.0.1:0"]);
+        let (status, stderr) = run_briefly(serve);
+        assert!(!status.success(), "serve with JWT_SECRET={secret:?}");
+        assert!(stderr.contains("JWT_SECRET"), "{stderr}");
+        assert!(stderr.contains("32"), "the message says how long: {stderr}");
+        assert!(!path.exists(), "refused before touching the database");
+
+        let mut token = kith();
+        token
+            .env("JWT_SECRET", &secret)
+            .args(["token", "--role", "ADMIN"]);
+        let (status, stderr) = run_briefly(token);
+        assert!(!status.success(), "token with JWT_SECRET={secret:?}");
+        assert!(stderr.contains("JWT_SECRET"), "{stderr}");
+        remove_sqlite(&path);
+    }
+    let output = kith()
+        .env("JWT_SECRET", "x".repeat(32))
+        .args(["token", "--role", "ADMIN"])
+        .output()
+        .expect("kith token");
+    assert!(
+        output.status.success(),
+        "32 bytes are enough: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn no_key_is_refused_beyond_loopback() {
+    for bind in ["0.0.0.0:0", "[::]:0"] {
+        let (url, path) = temp_sqlite();
+        let mut serve = kith();
+        serve
+            .env_remove("JWT_PUBLIC_KEY_FILE")
+            .env("DATABASE_URL", &url)
+            .args(["serve", "--bind", bind]);
+        let (status, stderr) = run_briefly(serve);
+        assert!(!status.success(), "serve on {bind} without a key");
+        assert!(stderr.contains("JWT_SECRET"), "{stderr}");
+        assert!(stderr.contains("JWT_PUBLIC_KEY_FILE"), "{stderr}");
+        assert!(!path.exists(), "refused before touching the database");
+        remove_sqlite(&path);
+    }
+}
+
 #[test]
 fn migrate_and_seed_are_deterministic() {
     let (url_a, path_a) = temp_sqlite();

@@ -191,10 +191,14 @@ impl TestApp {
 
         let metrics = Arc::new(Metrics::default());
         let keys = JwtKeys::from_settings(&settings, None).expect("jwt keys");
-        let server_db =
-            kith::db::connect(&database_url, settings.db_max_connections, metrics.clone())
-                .await
-                .expect("connect and migrate");
+        let server_db = kith::db::connect(
+            &database_url,
+            settings.db_max_connections,
+            settings.db_acquire_timeout,
+            metrics.clone(),
+        )
+        .await
+        .expect("connect and migrate");
         let app = App::build_with(settings, server_db, metrics)
             .await
             .expect("build app");

@@ -1,5 +1,6 @@
-//! PostgreSQL-only schema behaviour: several instances starting at once against one database
-//! all come up, and contact search can use its trigram index.
+//! Schema behaviour: several instances starting at once against one PostgreSQL database all
+//! come up, contact search can use its trigram index, and contact numbers become unique per
+//! customer on a database that already holds data.
 
 use std::sync::Arc;
 
@@ -28,7 +29,13 @@ async fn concurrent_start_ups_migrate_once() {
     let starts = (0..3).map(|_| {
         let url = url.clone();
         tokio::spawn(async move {
-            kith::db::connect(&url, 2, Arc::new(kith::metrics::Metrics::default())).await
+            kith::db::connect(
+                &url,
+                2,
+                std::time::Duration::from_secs(3),
+                Arc::new(kith::metrics::Metrics::default()),
+            )
+            .await
         })
     });
     for start in futures_util::future::join_all(starts).await {
@@ -81,4 +88,203 @@ async fn contact_search_can_use_its_trigram_index() {
         "{}",
         plan.join("\n")
     );
+}
+
+/// The migration that makes contact numbers unique per customer, applied to a database that
+/// already holds data (on SQLite it rebuilds the contact table).
+mod contact_numbers_per_customer {
+    use entity::{contact, contact_address, contact_point, customer, shared_contact_link};
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ActiveValue::Set;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{
+        ActiveModelTrait, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
+        DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+        Statement,
+    };
+    use uuid::Uuid;
+
+    use crate::fixtures::{self, Owner, World};
+    use crate::helpers::fresh_database;
+
+    /// Migrations before the per-customer contact numbers.
+    const BEFORE: u32 = 2;
+
+    async fn counts(db: &DatabaseConnection) -> [u64; 5] {
+        [
+            customer::Entity::find().count(db).await.expect("count"),
+            contact::Entity::find().count(db).await.expect("count"),
+            contact_point::Entity::find()
+                .count(db)
+                .await
+                .expect("count"),
+            contact_address::Entity::find()
+                .count(db)
+                .await
+                .expect("count"),
+            shared_contact_link::Entity::find()
+                .count(db)
+                .await
+                .expect("count"),
+        ]
+    }
+
+    async fn contacts(db: &DatabaseConnection) -> Vec<contact::Model> {
+        contact::Entity::find()
+            .order_by_asc(contact::Column::Id)
+            .all(db)
+            .await
+            .expect("read")
+    }
+
+    async fn numbered(db: &DatabaseConnection, owner: Owner, last: &str, number: &str) -> Uuid {
+        fixtures::contact_with(db, owner, "Numbered", last, |row| {
+            row.contact_number = Some(number.to_owned());
+        })
+        .await
+    }
+
+    /// Names of the indexes on `contact`.
+    async fn contact_indexes(db: &DatabaseConnection) -> Vec<String> {
+        let sql = match db.get_database_backend() {
+            DbBackend::Postgres => {
+                "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'contact'"
+            }
+            _ => "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'contact'",
+        };
+        let rows = db
+            .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .expect("indexes");
+        rows.iter()
+            .map(|row| row.try_get::<String>("", "name").expect("name"))
+            .collect()
+    }
+
+    /// Insert a contact with `number`, returning the database's answer.
+    async fn fixtures_insert(
+        db: &DatabaseConnection,
+        owner: Owner,
+        number: &str,
+    ) -> Result<contact::Model, sea_orm::DbErr> {
+        let (customer_id, account_id) = match owner {
+            Owner::Customer(customer) => (Some(customer), None),
+            Owner::Account { customer, account } => (Some(customer), Some(account)),
+            Owner::Shared => (None, None),
+        };
+        let now = chrono::Utc::now();
+        contact::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            customer_id: Set(customer_id),
+            account_id: Set(account_id),
+            subtype: Set("COMPANY".to_owned()),
+            company_name: Set(Some("Probe".to_owned())),
+            contact_number: Set(Some(number.to_owned())),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+    }
+
+    /// Insert a contact point of `contact_id`, returning the database's answer.
+    async fn fixtures_insert_point(
+        db: &DatabaseConnection,
+        contact_id: Uuid,
+    ) -> Result<contact_point::Model, sea_orm::DbErr> {
+        let now = chrono::Utc::now();
+        contact_point::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            contact_id: Set(contact_id),
+            kind: Set("OTHER".to_owned()),
+            value: Set(Some("x".to_owned())),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+    }
+
+    backend_tests! {
+        async fn applies_to_stored_data_and_keeps_every_row_and_reference(backend: Backend) {
+            let (url, _guard) = fresh_database(backend).await;
+            // One connection: on SQLite the migration switches foreign keys off on the
+            // connection it rebuilds with, and must switch them back on before it returns it.
+            let mut options = ConnectOptions::new(url.clone());
+            options.max_connections(1).sqlx_logging(false);
+            let db = Database::connect(options).await.expect("connect");
+            Migrator::up(&db, Some(BEFORE)).await.expect("older migrations");
+            let world = World::create(&db).await;
+            numbered(&db, Owner::Customer(world.a), "A", "N-1").await;
+            numbered(&db, Owner::Customer(world.b), "B", "N-2").await;
+            let rows_before = contacts(&db).await;
+            let counts_before = counts(&db).await;
+            let indexes_before = contact_indexes(&db).await;
+
+            Migrator::up(&db, None).await.expect("migrate stored data");
+
+            assert_eq!(contacts(&db).await, rows_before, "every contact as it was");
+            assert_eq!(counts(&db).await, counts_before, "no child row lost");
+            let indexes = contact_indexes(&db).await;
+            // Every index but the global unique key's (PostgreSQL's constraint index, one of
+            // SQLite's automatic ones: the primary key has the other) stays.
+            let global_key = |name: &&String| {
+                name.starts_with("sqlite_autoindex") || name.as_str() == "contact_contact_number_key"
+            };
+            assert_eq!(
+                indexes_before.iter().filter(global_key).count(),
+                indexes.iter().filter(global_key).count() + 1,
+                "{indexes_before:?} then {indexes:?}"
+            );
+            for name in indexes_before.iter().filter(|name| !global_key(name)) {
+                assert!(indexes.contains(name), "{name} kept: {indexes:?}");
+            }
+            for name in ["ux_contact_number_per_customer", "ix_contact_contact_number"] {
+                assert!(indexes.contains(&name.to_owned()), "{name} made: {indexes:?}");
+            }
+            // Numbers are now unique per customer, not across customers.
+            numbered(&db, Owner::Customer(world.b), "B2", "N-1").await;
+            let account_level = Owner::Account { customer: world.a, account: world.a_account };
+            let taken = fixtures_insert(&db, account_level, "N-1").await;
+            assert!(taken.is_err(), "N-1 is taken in A");
+            numbered(&db, Owner::Shared, "S", "N-1").await;
+            // References to the rebuilt table still hold and still cascade.
+            let orphan = fixtures_insert_point(&db, Uuid::now_v7()).await;
+            assert!(orphan.is_err(), "a contact point needs its contact");
+            customer::Entity::delete_by_id(world.a).exec(&db).await.expect("delete A");
+            for id in [world.a_direct, world.a_account_contact] {
+                let points = contact_point::Entity::find()
+                    .filter(contact_point::Column::ContactId.eq(id))
+                    .count(&db)
+                    .await
+                    .expect("count");
+                assert_eq!(points, 0, "cascaded through the rebuilt contact table");
+            }
+            assert!(
+                contact::Entity::find_by_id(world.shared_ab).one(&db).await.expect("read").is_some(),
+                "shared contacts survive their customers"
+            );
+
+            // Down refuses, changing nothing, while two customers share a number...
+            assert!(Migrator::down(&db, Some(1)).await.is_err());
+            assert!(contact_indexes(&db).await.contains(&"ux_contact_number_per_customer".to_owned()));
+            // ...and restores the global key once they do not.
+            contact::Entity::update_many()
+                .col_expr(contact::Column::ContactNumber, Expr::value(Option::<String>::None))
+                .filter(contact::Column::ContactNumber.eq("N-1"))
+                .exec(&db)
+                .await
+                .expect("clear");
+            let before_down = contacts(&db).await;
+            Migrator::down(&db, Some(1)).await.expect("down");
+            assert_eq!(contacts(&db).await, before_down);
+            numbered(&db, Owner::Customer(world.b), "B3", "G-1").await;
+            assert!(fixtures_insert(&db, Owner::Shared, "G-1").await.is_err(), "global again");
+            Migrator::up(&db, None).await.expect("up again");
+            assert_eq!(contacts(&db).await.len(), before_down.len() + 1);
+            assert!(fixtures_insert(&db, Owner::Shared, "G-1").await.is_ok(), "per customer again");
+        }
+    }
 }

@@ -13,9 +13,11 @@ mod fixtures;
 
 mod accounts;
 mod addresses;
+mod caps;
 mod contact_points;
 mod contacts;
 mod customers;
+mod numbers;
 mod patch;
 mod shared;
 mod upsert;

@@ -1,0 +1,109 @@
+//! What `/graphql` holds every request to, built once per server: the cost model and limits,
+//! and load shedding in front of the database pool.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::config::Settings;
+use crate::cost::{CostModel, Limits};
+
+/// Requests that may use the database at once, per pooled connection: enough to keep every
+/// connection busy while some requests are between statements.
+const DATABASE_REQUESTS_PER_CONNECTION: usize = 2;
+
+/// Requests that may wait for a turn, per pooled connection. Beyond that a caller would only
+/// queue behind seconds of work, so it is answered 503 at once.
+const DATABASE_WAITERS_PER_CONNECTION: usize = 4;
+
+/// What the /graphql handler enforces, built once per server.
+pub struct RequestGuard {
+    pub(super) cost_model: CostModel,
+    pub(super) limits: Limits,
+    pub(super) max_batch: usize,
+    pub(super) max_body_bytes: usize,
+    pub(super) max_rows: usize,
+    pub(super) request_timeout: Duration,
+    /// Admission to the database: requests that touch it hold a turn while they run.
+    pub(super) database_lane: DatabaseLane,
+}
+
+/// Load shedding in front of the connection pool: a bounded number of requests run, a bounded
+/// number wait (no longer than the pool's acquire timeout), and the rest are refused at once.
+pub(super) struct DatabaseLane {
+    running: Semaphore,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+    max_wait: Duration,
+}
+
+/// Counts a waiter for as long as it waits, however the wait ends (the request timeout may
+/// cancel it).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl DatabaseLane {
+    fn new(pool: usize, max_wait: Duration) -> DatabaseLane {
+        DatabaseLane {
+            running: Semaphore::new(pool * DATABASE_REQUESTS_PER_CONNECTION),
+            waiting: AtomicUsize::new(0),
+            max_waiting: pool * DATABASE_WAITERS_PER_CONNECTION,
+            max_wait,
+        }
+    }
+
+    /// A turn to use the database, or [`Busy`] when too many already run and wait.
+    pub(super) async fn enter(&self) -> Result<SemaphorePermit<'_>, Busy> {
+        if let Ok(permit) = self.running.try_acquire() {
+            return Ok(permit);
+        }
+        let shed = || {
+            tracing::warn!("shedding load: the database is busy and its queue is full");
+            Busy
+        };
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(shed());
+        }
+        let _waiting = Waiting(&self.waiting);
+        match tokio::time::timeout(self.max_wait, self.running.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(shed()),
+        }
+    }
+}
+
+impl RequestGuard {
+    /// The guard for `settings`, costing documents against `sdl`.
+    pub fn new(settings: &Settings, sdl: &str) -> RequestGuard {
+        let pool = if settings.database_url.starts_with("sqlite:") {
+            settings.db_max_connections.clamp(1, 8)
+        } else {
+            settings.db_max_connections.max(2)
+        } as usize;
+        RequestGuard {
+            cost_model: CostModel::from_sdl(sdl),
+            limits: Limits {
+                max_depth: settings.max_depth,
+                max_complexity: settings.max_complexity,
+                max_fields: settings.max_fields,
+                max_page_size: usize::try_from(settings.max_page_size).unwrap_or(usize::MAX),
+            },
+            max_batch: settings.max_batch,
+            max_body_bytes: settings.max_body_bytes,
+            max_rows: settings.max_rows_per_request,
+            request_timeout: settings.request_timeout,
+            database_lane: DatabaseLane::new(pool, settings.db_acquire_timeout),
+        }
+    }
+}
+
+/// Too many requests already run and wait for the database.
+#[derive(Debug)]
+pub(super) struct Busy;
