@@ -10,6 +10,7 @@ mod cli;
 mod fixtures;
 mod http;
 mod limits;
+mod logging;
 mod masking;
 mod migrations;
 mod paging;
