@@ -67,7 +67,7 @@ impl App {
             None => None,
         };
         let listener = TcpListener::bind(settings.bind).await.map_err(|error| {
-            AppError::Internal(format!("cannot bind {}: {error}", settings.bind))
+            AppError::internal_from(format!("cannot bind {}", settings.bind), error)
         })?;
         let limits = ServerLimits {
             max_connections: max_connections(&settings),
@@ -104,7 +104,7 @@ impl App {
         if settings.jwt_public_key_file.is_none()
             && !settings.bind.ip().to_canonical().is_loopback()
         {
-            return Err(AppError::Internal(format!(
+            return Err(AppError::internal(format!(
                 "neither JWT_SECRET nor JWT_PUBLIC_KEY_FILE is set, and {} is not a loopback \
                  address: the development mode (a random key and a printed ADMIN token) only \
                  runs on loopback. Set JWT_SECRET (at least 32 bytes, e.g. `openssl rand -hex \

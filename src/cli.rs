@@ -177,5 +177,5 @@ async fn serve(settings: Settings, demo: bool) -> Result<()> {
     }
     app.run_until_stopped()
         .await
-        .map_err(|error| AppError::Internal(format!("server error: {error}")))
+        .map_err(|error| AppError::internal_from("server error", error))
 }

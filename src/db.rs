@@ -82,28 +82,26 @@ pub async fn connect(
 /// PostgreSQL server, the path of a SQLite file. `error` is `None` when the start-up budget
 /// ran out.
 fn cannot_connect(database_url: &str, budget: Duration, error: Option<&DbErr>) -> AppError {
-    let timed_out = match error {
-        None => true,
-        Some(error) => is_timeout(error),
-    };
-    let cause = match error {
-        Some(error) if !timed_out => error.to_string(),
-        _ => format!(
-            "no connection within {budget:?} (is the server running, and is the address right?)"
-        ),
+    // The driver's error is the cause, unless the budget ran out: then what to check says more.
+    let cause = error.filter(|error| !is_timeout(error)).cloned();
+    let because = |context: String| match cause {
+        Some(cause) => AppError::internal_from(context, cause),
+        None => AppError::internal(format!(
+            "{context}: no connection within {budget:?} (is the server running, and is the \
+             address right?)"
+        )),
     };
     if database_url.starts_with("sqlite:") {
-        return AppError::Internal(cannot_open_sqlite(database_url, &cause));
+        return cannot_open_sqlite(database_url, because);
     }
-    let message = match sqlx::postgres::PgConnectOptions::from_str(database_url) {
-        Ok(options) => format!(
-            "cannot connect to PostgreSQL at {}:{}: {cause}",
+    match sqlx::postgres::PgConnectOptions::from_str(database_url) {
+        Ok(options) => because(format!(
+            "cannot connect to PostgreSQL at {}:{}",
             options.get_host(),
             options.get_port()
-        ),
-        Err(parse) => format!("DATABASE_URL is not a usable PostgreSQL URL: {parse}"),
-    };
-    AppError::Internal(message)
+        )),
+        Err(parse) => AppError::internal_from("DATABASE_URL is not a usable PostgreSQL URL", parse),
+    }
 }
 
 fn is_timeout(error: &DbErr) -> bool {
@@ -114,10 +112,11 @@ fn is_timeout(error: &DbErr) -> bool {
         if matches!(**cause, sqlx::Error::PoolTimedOut))
 }
 
-/// Why a SQLite file would not open, with the likely fix.
-fn cannot_open_sqlite(database_url: &str, cause: &str) -> String {
+/// Why a SQLite file would not open, with the likely fix; `because` adds the cause to a
+/// failure that has no likelier explanation.
+fn cannot_open_sqlite(database_url: &str, because: impl FnOnce(String) -> AppError) -> AppError {
     let Ok(options) = SqliteConnectOptions::from_str(database_url) else {
-        return format!("DATABASE_URL is not a usable SQLite URL: {cause}");
+        return because("DATABASE_URL is not a usable SQLite URL".into());
     };
     let path = options.get_filename();
     let shown = path.display();
@@ -125,18 +124,18 @@ fn cannot_open_sqlite(database_url: &str, cause: &str) -> String {
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty());
     if let Some(directory) = directory.filter(|directory| !directory.is_dir()) {
-        return format!(
+        return AppError::internal(format!(
             "cannot open the SQLite database {shown}: the directory {} does not exist",
             directory.display()
-        );
+        ));
     }
     if !path.exists() && !database_url.contains("mode=rwc") {
-        return format!(
+        return AppError::internal(format!(
             "cannot open the SQLite database {shown}: the file does not exist; to create it, \
              add `?mode=rwc` to the URL (sqlite://{shown}?mode=rwc)"
-        );
+        ));
     }
-    format!("cannot open the SQLite database {shown}: {cause}")
+    because(format!("cannot open the SQLite database {shown}"))
 }
 
 /// Key of the PostgreSQL advisory lock that serialises migrations across instances.
@@ -146,12 +145,12 @@ const MIGRATION_LOCK_KEY: i64 = 0x006b_6974_686d_6967; // "kithmig" in ASCII
 /// database: a session-level advisory lock lets exactly one migrate while the others wait,
 /// then find nothing left to do.
 async fn migrate(db: &DatabaseConnection) -> Result<()> {
-    let failed = |error: DbErr| AppError::Internal(format!("migration failed: {error}"));
+    let failed = |error: DbErr| AppError::internal_from("migration failed", error);
     if db.get_database_backend() != DbBackend::Postgres {
         return Migrator::up(db, None).await.map_err(failed);
     }
     let pool = db.get_postgres_connection_pool();
-    let lock_failed = |error: sqlx::Error| AppError::Internal(format!("migration lock: {error}"));
+    let lock_failed = |error: sqlx::Error| AppError::internal_from("migration lock", error);
     let mut lock_holder = pool.acquire().await.map_err(lock_failed)?;
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(MIGRATION_LOCK_KEY)

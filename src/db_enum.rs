@@ -25,7 +25,7 @@ macro_rules! db_enum {
                 use async_graphql::ErrorExtensions;
                 match text {
                     $($text => Ok($name::$variant),)+
-                    other => Err($crate::error::AppError::Internal(format!(
+                    other => Err($crate::error::AppError::internal(format!(
                         "unknown {} `{other}` in the database",
                         stringify!($name)
                     ))

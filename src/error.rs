@@ -3,12 +3,25 @@
 //! Every resolver turns an [`AppError`] into a GraphQL error through [`ErrorExtensions`], which
 //! attaches a stable `extensions.code`. Internal failures are logged here with their cause
 //! chain and reach the client only as an opaque message: no SQL, no driver text.
+//!
+//! The core of the crate: it imports no resource and no input parsing. The user errors that
+//! mutation payloads carry ([`UserError`]) are defined here for that reason.
+
+use std::borrow::Cow;
+use std::error::Error as StdError;
 
 use async_graphql::ErrorExtensions;
 use sea_orm::DbErr;
 
+mod user_error;
+
+pub use user_error::{FieldPath, UserError, UserErrorCode};
+
 /// Result of anything in Kith that can fail.
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// The cause of an internal failure, kept for the log.
+pub type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// What went wrong, classified by what the client should do about it.
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +43,7 @@ pub enum AppError {
     QueryTooComplex(String),
     /// Problems with a mutation's input: reported as `userErrors` in its payload.
     #[error("{}", .0.first().map_or("invalid input", |e| e.message.as_str()))]
-    UserErrors(Vec<crate::input::UserError>),
+    UserErrors(Vec<UserError>),
     /// The database cannot serve right now (unreachable, busy past the acquire timeout,
     /// read-only, its file gone): the client may retry later. The message says which, in
     /// words fit for a client; the driver's text is logged, never sent.
@@ -38,13 +51,40 @@ pub enum AppError {
     Unavailable(String),
     /// A database failure. The message is deliberately opaque; the cause is logged.
     #[error("internal error")]
-    Database(DbErr),
-    /// Any other failure the client cannot fix. The message is opaque; the cause is logged.
+    Database(#[source] DbErr),
+    /// Any other failure the client cannot fix. The message is opaque; the context and the
+    /// cause chain are logged (see [`AppError::detail`]).
     #[error("internal error")]
-    Internal(String),
+    Internal {
+        /// What Kith was doing, or which invariant broke, for the operator.
+        context: Cow<'static, str>,
+        /// The failure underneath, when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
 }
 
 impl AppError {
+    /// An internal failure with no error underneath: a broken invariant, or a setting the
+    /// server refuses to start with. `context` says what, for the operator.
+    pub fn internal(context: impl Into<Cow<'static, str>>) -> AppError {
+        AppError::Internal {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// An internal failure caused by `source` while Kith was doing `context`.
+    pub fn internal_from(
+        context: impl Into<Cow<'static, str>>,
+        source: impl StdError + Send + Sync + 'static,
+    ) -> AppError {
+        AppError::Internal {
+            context: context.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
     /// The stable `extensions.code` clients branch on.
     pub fn code(&self) -> &'static str {
         match self {
@@ -54,27 +94,51 @@ impl AppError {
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::QueryTooComplex(_) => "QUERY_TOO_COMPLEX",
             AppError::Unavailable(_) => "SERVICE_UNAVAILABLE",
-            AppError::Database(_) | AppError::Internal(_) => "INTERNAL",
+            AppError::Database(_) | AppError::Internal { .. } => "INTERNAL",
         }
     }
 
     /// The full message, causes included: for the operator (logs, the CLI), never a client.
     pub fn detail(&self) -> String {
         match self {
-            AppError::Database(cause) => format!("database error: {cause}"),
-            AppError::Internal(cause) => cause.clone(),
+            AppError::Database(cause) => format!("database error: {}", chain(cause)),
+            AppError::Internal {
+                context,
+                source: Some(source),
+            } => format!("{context}: {}", chain(source.as_ref())),
+            AppError::Internal {
+                context,
+                source: None,
+            } => context.clone().into_owned(),
             other => other.to_string(),
         }
     }
 
-    /// Log an internal failure with its cause; client mistakes are not logged here.
+    /// Log an internal failure with its cause chain; client mistakes are not logged here.
     pub fn log_if_internal(&self) {
         match self {
-            AppError::Database(cause) => tracing::error!(error = %cause, "database error"),
-            AppError::Internal(cause) => tracing::error!(error = %cause, "internal error"),
+            AppError::Database(cause) => tracing::error!(error = %chain(cause), "database error"),
+            AppError::Internal { .. } => tracing::error!(error = %self.detail(), "internal error"),
             _ => {}
         }
     }
+}
+
+/// `error` and its causes, `: `-separated, each said once: many errors (sqlx's, SeaORM's)
+/// already print their cause in their own message, so a cause whose text is already there is
+/// skipped.
+fn chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        let said = error.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = error.source();
+    }
+    text
 }
 
 impl ErrorExtensions for AppError {
@@ -217,9 +281,10 @@ pub fn from_loader<T>(result: Result<T, SharedError>) -> async_graphql::Result<T
 mod tests {
     use std::sync::Arc;
 
+    use async_graphql::Value;
     use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr, SqlxError};
 
-    use super::AppError;
+    use super::{AppError, FieldPath, UserError};
 
     fn sqlx(error: SqlxError) -> DbErr {
         DbErr::Query(RuntimeErr::SqlxError(Arc::new(error)))
@@ -251,5 +316,146 @@ mod tests {
             assert_eq!(error.code(), "INTERNAL", "{error:?}");
             assert_eq!(error.to_string(), "internal error");
         }
+    }
+
+    /// One error of every variant, with the code a client sees and the message it reads.
+    fn one_of_each() -> Vec<(AppError, &'static str, &'static str)> {
+        let disk = || std::io::Error::other("disk gone at /var/lib/kith");
+        vec![
+            (
+                AppError::Unauthenticated("invalid token: expired".into()),
+                "UNAUTHENTICATED",
+                "invalid token: expired",
+            ),
+            (
+                AppError::Forbidden("viewers cannot write".into()),
+                "FORBIDDEN",
+                "viewers cannot write",
+            ),
+            (
+                AppError::BadUserInput("`id` is not a valid id".into()),
+                "BAD_USER_INPUT",
+                "`id` is not a valid id",
+            ),
+            (
+                AppError::UserErrors(vec![UserError::invalid(
+                    &FieldPath::root("input").field("email"),
+                    "is not an email address",
+                )]),
+                "BAD_USER_INPUT",
+                "is not an email address",
+            ),
+            (
+                AppError::UserErrors(Vec::new()),
+                "BAD_USER_INPUT",
+                "invalid input",
+            ),
+            (
+                AppError::NotFound("contact"),
+                "NOT_FOUND",
+                "contact not found",
+            ),
+            (
+                AppError::QueryTooComplex("too deep".into()),
+                "QUERY_TOO_COMPLEX",
+                "too deep",
+            ),
+            (
+                AppError::Unavailable("the database is busy".into()),
+                "SERVICE_UNAVAILABLE",
+                "the database is busy",
+            ),
+            (
+                AppError::Database(DbErr::Custom("SELECT secret FROM t".into())),
+                "INTERNAL",
+                "internal error",
+            ),
+            (
+                AppError::internal("unknown ContactRole `x` in the database"),
+                "INTERNAL",
+                "internal error",
+            ),
+            (
+                AppError::internal_from("password hashing failed", disk()),
+                "INTERNAL",
+                "internal error",
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_variant_maps_to_its_code_and_message() {
+        // A new variant fails to compile here until `one_of_each` has a case for it.
+        let _covered = |error: &AppError| match error {
+            AppError::Unauthenticated(_)
+            | AppError::Forbidden(_)
+            | AppError::BadUserInput(_)
+            | AppError::NotFound(_)
+            | AppError::QueryTooComplex(_)
+            | AppError::UserErrors(_)
+            | AppError::Unavailable(_)
+            | AppError::Database(_)
+            | AppError::Internal { .. } => (),
+        };
+        for (error, code, message) in one_of_each() {
+            assert_eq!(error.code(), code, "{error:?}");
+            let graphql = error.to_graphql();
+            assert_eq!(graphql.message, message, "{error:?}");
+            let extensions = graphql.extensions.as_ref();
+            assert_eq!(
+                extensions.and_then(|extensions| extensions.get("code")),
+                Some(&Value::from(code)),
+                "{error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn internal_failures_tell_the_client_nothing_and_the_operator_everything() {
+        for (error, code, _) in one_of_each() {
+            if code != "INTERNAL" {
+                continue;
+            }
+            assert_eq!(error.to_string(), "internal error");
+            let detail = error.detail();
+            assert_ne!(detail, "internal error");
+            for secret in ["SELECT", "ContactRole", "password", "/var/lib/kith"] {
+                assert!(!error.to_string().contains(secret), "{error}");
+            }
+            assert!(
+                [
+                    "SELECT secret",
+                    "ContactRole `x`",
+                    "password hashing failed: disk gone"
+                ]
+                .iter()
+                .any(|cause| detail.contains(cause)),
+                "{detail}"
+            );
+        }
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("migration failed: {0}")]
+    struct Repeats(#[source] std::io::Error);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("migration failed")]
+    struct Hides(#[source] std::io::Error);
+
+    #[test]
+    fn the_cause_chain_is_kept_and_said_once() {
+        let disk = || std::io::Error::other("disk full");
+        let repeats = AppError::internal_from("starting", Repeats(disk()));
+        assert_eq!(repeats.detail(), "starting: migration failed: disk full");
+        let hides = AppError::internal_from("starting", Hides(disk()));
+        assert_eq!(hides.detail(), "starting: migration failed: disk full");
+        let source = std::error::Error::source(&hides).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("migration failed"));
+        assert_eq!(AppError::internal("no key").detail(), "no key");
+        let database = AppError::Database(sqlx(SqlxError::Protocol("garbled".into())));
+        let detail = database.detail();
+        assert!(detail.starts_with("database error: "), "{detail}");
+        assert_eq!(detail.matches("garbled").count(), 1, "{detail}");
     }
 }

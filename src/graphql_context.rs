@@ -33,7 +33,7 @@ pub trait ContextExt {
 }
 
 fn missing(what: &str) -> async_graphql::Error {
-    AppError::Internal(format!("{what} missing from the request context")).extend()
+    AppError::internal(format!("{what} missing from the request context")).extend()
 }
 
 impl ContextExt for Context<'_> {

@@ -1,19 +1,29 @@
-//! Assembling the GraphQL schema: the merged query and mutation roots.
+//! Assembling the GraphQL schema: the merged query and mutation roots, and the DataLoaders
+//! every request gets.
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, MergedObject, Request, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
-use crate::account::graphql::{AccountMutation, AccountQuery};
-use crate::address::graphql::AddressMutation;
+use crate::account::graphql::AccountQuery;
+use crate::account::loader::{AccountById, AccountsByCustomer};
+use crate::account::mutation::AccountMutation;
+use crate::address::loader::AddressesByContact;
+use crate::address::mutation::AddressMutation;
 use crate::auth::graphql::AuthQuery;
 use crate::config::Settings;
 use crate::contact::graphql::ContactQuery;
-use crate::contact::mutation::ContactMutation;
-use crate::contact::patch::PatchMutation;
-use crate::contact_point::graphql::ContactPointMutation;
-use crate::customer::graphql::{CustomerMutation, CustomerQuery};
+use crate::contact::loader::{ContactsByAccount, ContactsByCustomer};
+use crate::contact::mutation::{ContactMutation, ContactPatchMutation};
+use crate::contact_point::loader::ContactPointsByContact;
+use crate::contact_point::mutation::ContactPointMutation;
+use crate::customer::graphql::CustomerQuery;
+use crate::customer::loader::CustomerById;
+use crate::customer::mutation::CustomerMutation;
+use crate::loaders::{LoaderContext, data_loader};
+use crate::shared_link::loader::LinkedCustomersByContact;
+use crate::shared_link::mutation::SharedLinkMutation;
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
@@ -22,12 +32,14 @@ pub struct QueryRoot(AuthQuery, CustomerQuery, AccountQuery, ContactQuery);
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
+    // In the order the schema lists their mutations.
     CustomerMutation,
     AccountMutation,
     ContactPointMutation,
     AddressMutation,
     ContactMutation,
-    PatchMutation,
+    SharedLinkMutation,
+    ContactPatchMutation,
 );
 
 /// Kith's schema type.
@@ -55,4 +67,20 @@ pub fn build(settings: Arc<Settings>, db: DatabaseConnection) -> KithSchema {
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
     builder().finish().sdl()
+}
+
+/// Attach a fresh set of loaders for this caller to a request: one of each, all sharing the
+/// request's scope, row budget and batch runner.
+pub fn attach_loaders(request: Request, context: LoaderContext) -> Request {
+    let spawner = &context.spawner;
+    let c = || context.clone();
+    request
+        .data(data_loader(CustomerById(c()), spawner))
+        .data(data_loader(AccountById(c()), spawner))
+        .data(data_loader(AccountsByCustomer(c()), spawner))
+        .data(data_loader(ContactsByCustomer(c()), spawner))
+        .data(data_loader(ContactsByAccount(c()), spawner))
+        .data(data_loader(ContactPointsByContact(c()), spawner))
+        .data(data_loader(AddressesByContact(c()), spawner))
+        .data(data_loader(LinkedCustomersByContact(c()), spawner))
 }

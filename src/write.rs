@@ -1,5 +1,6 @@
-//! What every mutation shares: write transactions, timestamps, optimistic versioning, unique
-//! constraint violations as `CONFLICT`, and turning results into payloads.
+//! What every write shares: transactions, timestamps, optimistic versioning, unique
+//! constraint violations as `CONFLICT`. Turning a write's result into a GraphQL payload is
+//! [`crate::payload`]'s business.
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -9,8 +10,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::{AppError, Result};
-use crate::input::{FieldPath, UserError};
+use crate::auth::Principal;
+use crate::error::{AppError, FieldPath, Result, UserError};
 
 /// The current time at the precision both databases store (PostgreSQL keeps microseconds;
 /// milliseconds keep SQLite's text form short and sortable too).
@@ -37,6 +38,19 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
             ..TransactionOptions::default()
         })
         .await?)
+}
+
+/// A caller whose roles allow operation `Op`. `Op` is a marker that only the resource's write
+/// module can make, in the function that checks the role; the writes that need the role take
+/// a `Cleared`. So the check runs once, in the write layer, yet early enough for a resolver to
+/// ask before it reads the input: a role that may never do an operation gets `FORBIDDEN`
+/// whatever the input (API.md), and learns nothing about inputs it may not send.
+#[derive(Clone, Copy, Debug)]
+pub struct Cleared<'a, Op> {
+    /// The caller.
+    pub principal: &'a Principal,
+    /// What it was cleared for.
+    pub op: Op,
 }
 
 /// The unique constraints a write can run into.
@@ -99,15 +113,32 @@ pub fn conflict_or_db_error(
     }
 }
 
-/// The columns a versioned table shares.
-pub struct VersionColumns<C> {
+/// A table whose rows carry an id, a version incremented by every change and the time of the
+/// last change: what [`update_versioned`] needs.
+pub trait Versioned: EntityTrait {
     /// Primary key.
-    pub id: C,
-    /// Row version, incremented by every change.
-    pub version: C,
+    const ID: Self::Column;
+    /// Row version.
+    const VERSION: Self::Column;
     /// Last change time.
-    pub updated_at: C,
+    const UPDATED_AT: Self::Column;
 }
+
+/// Implement [`Versioned`] for entities whose columns are named `id`, `version` and
+/// `updated_at`.
+macro_rules! versioned {
+    ($($entity:ident),+ $(,)?) => {
+        $(
+            impl Versioned for entity::$entity::Entity {
+                const ID: Self::Column = entity::$entity::Column::Id;
+                const VERSION: Self::Column = entity::$entity::Column::Version;
+                const UPDATED_AT: Self::Column = entity::$entity::Column::UpdatedAt;
+            }
+        )+
+    };
+}
+
+versioned!(customer, account, contact, contact_point, address);
 
 /// Apply `changes` to row `id`, whose current version is `current_version`, as one
 /// conditional UPDATE that also increments `version` and moves `updated_at`.
@@ -117,7 +148,6 @@ pub struct VersionColumns<C> {
 /// nothing. Without it, the increment is still atomic.
 pub async fn update_versioned<A>(
     db: &impl ConnectionTrait,
-    columns: VersionColumns<<A::Entity as EntityTrait>::Column>,
     id: Uuid,
     current_version: i32,
     expected_version: Option<i32>,
@@ -126,15 +156,17 @@ pub async fn update_versioned<A>(
 ) -> Result<()>
 where
     A: ActiveModelTrait + Send,
+    A::Entity: Versioned,
 {
+    let version = <A::Entity as Versioned>::VERSION;
     check_version(current_version, expected_version, path)?;
     let mut update = <A::Entity as EntityTrait>::update_many()
         .set(changes)
-        .col_expr(columns.version, Expr::col(columns.version).add(1))
-        .col_expr(columns.updated_at, Expr::value(now()))
-        .filter(columns.id.eq(id));
+        .col_expr(version, Expr::col(version).add(1))
+        .col_expr(<A::Entity as Versioned>::UPDATED_AT, Expr::value(now()))
+        .filter(<A::Entity as Versioned>::ID.eq(id));
     if let Some(expected) = expected_version {
-        update = update.filter(columns.version.eq(expected));
+        update = update.filter(version.eq(expected));
     }
     let result = update.exec(db).await?;
     if result.rows_affected == 0 {
@@ -175,37 +207,6 @@ pub fn ensure_deleted(result: sea_orm::DeleteResult, path: &FieldPath, what: &st
         return Err(not_found(path, what));
     }
     Ok(())
-}
-
-/// The outcome of a mutation, as its payload's parts: the changed object, or the user errors
-/// that stopped it. Any other failure becomes a GraphQL error with its code.
-pub fn payload_parts<T>(result: Result<T>) -> async_graphql::Result<(Option<T>, Vec<UserError>)> {
-    use async_graphql::ErrorExtensions;
-    match result {
-        Ok(value) => Ok((Some(value), Vec::new())),
-        Err(AppError::UserErrors(errors)) => Ok((None, errors)),
-        Err(other) => Err(other.extend()),
-    }
-}
-
-/// The payload of every delete.
-#[derive(async_graphql::SimpleObject)]
-pub struct DeletePayload {
-    /// Id of the deleted object; null when nothing was deleted.
-    pub deleted_id: Option<async_graphql::ID>,
-    /// Why nothing was deleted.
-    pub user_errors: Vec<UserError>,
-}
-
-impl DeletePayload {
-    /// The payload for a delete's outcome.
-    pub fn from_result(result: Result<Uuid>) -> async_graphql::Result<DeletePayload> {
-        let (deleted, user_errors) = payload_parts(result)?;
-        Ok(DeletePayload {
-            deleted_id: deleted.map(|id| async_graphql::ID(id.to_string())),
-            user_errors,
-        })
-    }
 }
 
 /// Set an active value only when an update gives one: `None` leaves the column unchanged.

@@ -264,6 +264,8 @@ class Window:
     ended: float | None = None
     probe_ms: list[float] = field(default_factory=list)
     probe_failures: int = 0
+    db_probe_ms: list[float] = field(default_factory=list)
+    db_probe_failures: int = 0
     peak_rss: int = 0
     got: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -276,16 +278,21 @@ class Window:
 class Observer:
     """A probe query every ~50 ms and an RSS sample every 100 ms, credited to the current window."""
 
-    def __init__(self, server: Server, token: str) -> None:
+    def __init__(self, server: Server, token: str, customer_id: str) -> None:
         self.server = server
         self.token = token
+        self.customer_id = customer_id
         self.window: Window | None = None
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.rss_guard: int | None = None
         self.guard_tripped = threading.Event()
+        me = {"query": "{ me { subject } }"}
+        own = {"query": "query($id: ID!) { customer(id: $id) { name } }", "variables": {"id": customer_id}}
         self.threads = [
-            threading.Thread(target=self._probe, daemon=True),
+            threading.Thread(target=self._probe, args=(me, b'"subject"', False), daemon=True),
+            # The same small read, but one that needs the database: what a tenant's app sees.
+            threading.Thread(target=self._probe, args=(own, b'"name"', True), daemon=True),
             threading.Thread(target=self._sample, daemon=True),
         ]
 
@@ -318,8 +325,8 @@ class Observer:
             window.ended = time.monotonic()
         return window
 
-    def _probe(self) -> None:
-        body = json.dumps({"query": "{ me { subject } }"}).encode()
+    def _probe(self, request: dict, expect: bytes, database: bool) -> None:
+        body = json.dumps(request).encode()
         headers = {
             "Content-Type": "application/json",
             "Authorization": f"Bearer {self.token}",
@@ -339,7 +346,7 @@ class Observer:
                 conn.request("POST", "/graphql", body=body, headers=headers)
                 response = conn.getresponse()
                 payload = response.read()
-                ok = response.status == 200 and b'"subject"' in payload and b'"errors"' not in payload
+                ok = response.status == 200 and expect in payload and b'"errors"' not in payload
                 if response.getheader("Connection", "").lower() == "close":
                     conn.close()
                     conn = None
@@ -352,7 +359,9 @@ class Observer:
                 window = self.window
             if window is not None:
                 if ok:
-                    window.probe_ms.append(elapsed_ms)
+                    (window.db_probe_ms if database else window.probe_ms).append(elapsed_ms)
+                elif database:
+                    window.db_probe_failures += 1
                 else:
                     window.probe_failures += 1
             time.sleep(max(0.0, 0.05 - elapsed_ms / 1000))
@@ -496,6 +505,26 @@ class Attacks:
                     # a server with a core still busy on a request nobody waits for.
                     window.notes.append(f"{name}: {problem}, restarted")
                     self.server.restart(f"{name}: {problem}")
+
+    # h. documents up to the body limit, each shaped against one part of parsing or validation
+    def documents(self, window: Window) -> None:
+        big = " ".join(f"a{i}: subject" for i in range(900))
+        unused = lambda n: ("{ me { subject } } fragment B on Me { " + big + " } "
+                            + " ".join(f"fragment F{i} on Me {{ ...B }}" for i in range(n)))
+        documents = {
+            "1 MB of fragments spreading a 900-field one": unused(33_000),
+            "2,000 fragments spreading a 900-field one (70 KB)": unused(2_000),
+            "a 1 MB string argument": '{ me(x: "' + "a" * 1_000_000 + '") { subject } }',
+            "a 1 MB comment": "# " + "a" * 1_000_000 + "\n{ me { subject } }",
+            "30,000 operations": " ".join(f"query Q{i} {{ me {{ subject }} }}" for i in range(30_000)),
+            "60,000 directives on one field": "{ me { subject " + "@skip(if: false) " * 60_000 + "} }",
+            "60,000 variables": "query(" + " ".join(f"$v{i}: Int" for i in range(60_000)) + ") { me { subject } }",
+            "20,000 nested brackets": "{ me " * 20_000 + "}" * 20_000,
+        }
+        for name, document in documents.items():
+            document = document[: 1_040_000]
+            answer = post(self.server, gql(document), None, self.sizes.request_timeout)
+            window.count(f"{name}: {answer.label()} in {fmt_s(answer.seconds)}")
 
     # b. batch of operations
     def batch(self, window: Window) -> None:
@@ -906,7 +935,7 @@ def main() -> int:
         "customer": mint(args.kith, "--role", "CUSTOMER", "--customer", customer_id, "--sub", "attack-tenant"),
     }
 
-    observer = Observer(server, tokens["customer"])
+    observer = Observer(server, tokens["customer"], customer_id)
     observer.rss_guard = sizes.rss_guard
     observer.start()
     attacks = Attacks(server, observer, sizes, tokens, customer_id, outage)
@@ -917,6 +946,7 @@ def main() -> int:
         ("d. huge bodies (anonymous)", attacks.bodies),
         ("e. slow header trickle", attacks.slow_connections),
         ("f. concurrent nested queries (ADMIN)", attacks.nested),
+        ("h. documents up to the body limit (anonymous)", attacks.documents),
     ]
     if outage is not None:
         plan.append(("g. PostgreSQL outage", attacks.outage_attack))
@@ -962,15 +992,18 @@ def print_report(windows: list[Window], idle_rss: int, hwm: int, sizes: Sizes, a
     print(f"# Kith attack set: {args.database}, {args.build_label}, {os.cpu_count()} cores, "
           f"{'quick' if args.quick else 'full'} sizes, {time.strftime('%Y-%m-%d', time.gmtime())}")
     print()
-    print("| attack | duration | what the attacker got | peak RSS | probe p50 | probe p99 | probe failed | ERROR log lines |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| attack | duration | what the attacker got | peak RSS | `me` p50 / p99 | `me` failed | `customer(id)` p50 / p99 | `customer(id)` failed | ERROR log lines |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for w in windows:
         got = "; ".join(f"{label} x{n}" if n > 1 else label for label, n in w.got.items()) or "-"
-        p50 = f"{percentile(w.probe_ms, 50):.1f} ms" if w.probe_ms else "-"
-        p99 = f"{percentile(w.probe_ms, 99):.1f} ms" if w.probe_ms else "-"
+        def pct(samples: list[float]) -> str:
+            if not samples:
+                return "-"
+            return f"{percentile(samples, 50):.1f} / {percentile(samples, 99):.1f} ms"
         duration = fmt_s((w.ended or time.monotonic()) - w.started)
-        print(f"| {w.name} | {duration} | {got} | {fmt_mib(w.peak_rss)} | {p50} | {p99} | "
-              f"{w.probe_failures} of {w.probe_failures + len(w.probe_ms)} | {w.error_log_lines} |")
+        print(f"| {w.name} | {duration} | {got} | {fmt_mib(w.peak_rss)} | {pct(w.probe_ms)} | "
+              f"{w.probe_failures} of {w.probe_failures + len(w.probe_ms)} | {pct(w.db_probe_ms)} | "
+              f"{w.db_probe_failures} of {w.db_probe_failures + len(w.db_probe_ms)} | {w.error_log_lines} |")
     print()
     for w in windows:
         for note in w.notes:

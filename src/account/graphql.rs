@@ -1,38 +1,28 @@
-//! GraphQL types and queries of accounts.
+//! The GraphQL `Account` type and the account queries.
 
-use async_graphql::{
-    Context, ErrorExtensions, ID, InputObject, MaybeUndefined, Object, SimpleObject,
-};
+use async_graphql::{Context, ErrorExtensions, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::account;
 
+use super::input::{AccountFilter, AccountStatus};
 use super::loader::AccountById;
-use super::service::{self, AccountChanges, AccountFilterParams, NewAccount};
+use super::service;
 use crate::contact::graphql::Contact;
 use crate::contact::loader::ContactsByAccount;
-use crate::customer::graphql::{Customer, filter_text};
+use crate::customer::graphql::Customer;
 use crate::customer::loader::CustomerById;
-use crate::db_enum::db_enum;
 use crate::error::from_loader;
 use crate::graphql_context::{ContextExt, parse_id};
-use crate::input::{Code, FieldPath, LongName, UserError, Validation, parse_uuid};
-use crate::paging::{Page, PageInput, page_request};
-use crate::write::{DeletePayload, payload_parts};
-
-db_enum! {
-    /// Lifecycle state of an account.
-    pub enum AccountStatus {
-        /// In use.
-        Active => "ACTIVE",
-        /// Temporarily blocked.
-        Suspended => "SUSPENDED",
-        /// Closed for good; kept for history.
-        Closed => "CLOSED",
-    }
-}
+use crate::paging::graphql::{Page, PageInput, page_request};
 
 /// GraphQL `Account` (described on its `#[Object]` impl, where the schema reads it).
 pub struct Account(pub account::Model);
+
+impl From<account::Model> for Account {
+    fn from(row: account::Model) -> Self {
+        Account(row)
+    }
+}
 
 /// An account a customer holds (a billing or service relationship).
 #[Object]
@@ -88,30 +78,6 @@ impl Account {
     }
 }
 
-/// Narrows the `accounts` list. All given fields must match.
-#[derive(Clone, Debug, Default, InputObject)]
-pub struct AccountFilter {
-    /// Accounts of this customer.
-    pub customer_id: Option<ID>,
-    /// Accounts in this state.
-    pub status: Option<AccountStatus>,
-    /// Every whitespace-separated term occurs in the name or account number (ignoring case).
-    pub search: Option<String>,
-}
-
-impl AccountFilter {
-    fn into_params(self) -> async_graphql::Result<AccountFilterParams> {
-        Ok(AccountFilterParams {
-            customer_id: self
-                .customer_id
-                .map(|id| parse_id(&id, "filter.customerId"))
-                .transpose()?,
-            status: self.status.map(AccountStatus::as_db),
-            search: filter_text("filter.search", self.search)?,
-        })
-    }
-}
-
 /// Account queries.
 #[derive(Default)]
 pub struct AccountQuery;
@@ -134,166 +100,11 @@ impl AccountQuery {
         filter: Option<AccountFilter>,
     ) -> async_graphql::Result<Page<Account>> {
         let scope = ctx.scope()?;
-        let request = page_request(page, ctx)?;
-        let filter = filter.unwrap_or_default().into_params()?;
+        let (pagination, request) = page_request(page, ctx)?;
+        let filter = filter.unwrap_or_default().parse()?;
         let rows = service::list(ctx.db()?, scope, filter, request)
             .await
             .map_err(|e| e.extend())?;
-        Ok(Page::from_rows(rows, Account))
-    }
-}
-
-/// A new account.
-#[derive(InputObject)]
-pub struct CreateAccountInput {
-    /// The customer that holds the account.
-    pub customer_id: ID,
-    /// Display name (at most 200 characters).
-    pub name: String,
-    /// Unique reference number.
-    pub account_number: Option<String>,
-    /// Lifecycle state; ACTIVE when absent.
-    pub status: Option<AccountStatus>,
-}
-
-impl CreateAccountInput {
-    fn parse(self) -> crate::error::Result<NewAccount> {
-        let input = FieldPath::root("input");
-        let mut v = Validation::default();
-        let customer_id = v.check(&input.field("customerId"), parse_uuid(&self.customer_id));
-        let name = v.check(&input.field("name"), LongName::try_from(self.name));
-        let account_number: Option<Code> =
-            v.optional(&input.field("accountNumber"), self.account_number);
-        v.finish()?;
-        Ok(NewAccount {
-            customer_id: customer_id.unwrap_or_default(),
-            name: name.map(|n| n.0).unwrap_or_default(),
-            account_number: account_number.map(|a| a.0),
-            status: self.status.unwrap_or(AccountStatus::Active).as_db(),
-        })
-    }
-}
-
-/// Changes to an account. An absent field is left as it is; `null` clears a nullable field.
-#[derive(InputObject)]
-pub struct UpdateAccountInput {
-    /// Move the account (with its account-level contacts) to another customer.
-    pub customer_id: MaybeUndefined<ID>,
-    /// New display name.
-    pub name: MaybeUndefined<String>,
-    /// New account number, or null to clear it.
-    pub account_number: MaybeUndefined<String>,
-    /// New lifecycle state.
-    pub status: MaybeUndefined<AccountStatus>,
-}
-
-impl UpdateAccountInput {
-    fn parse(self) -> crate::error::Result<AccountChanges> {
-        let input = FieldPath::root("input");
-        let mut v = Validation::default();
-        let customer_id = match self.customer_id {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => {
-                v.push(UserError::invalid(
-                    &input.field("customerId"),
-                    "an account always has a customer",
-                ));
-                None
-            }
-            MaybeUndefined::Value(id) => v.check(&input.field("customerId"), parse_uuid(&id)),
-        };
-        let name: Option<LongName> = v.non_nullable(&input.field("name"), self.name);
-        let account_number: Option<Option<Code>> =
-            v.nullable(&input.field("accountNumber"), self.account_number);
-        let status = match self.status {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => {
-                v.push(UserError::invalid(&input.field("status"), "cannot be null"));
-                None
-            }
-            MaybeUndefined::Value(status) => Some(status.as_db()),
-        };
-        v.finish()?;
-        Ok(AccountChanges {
-            customer_id,
-            name: name.map(|n| n.0),
-            account_number: account_number.map(|a| a.map(|a| a.0)),
-            status,
-        })
-    }
-}
-
-/// The result of an account mutation.
-#[derive(SimpleObject)]
-pub struct AccountPayload {
-    /// The account as stored after the change; null when nothing was written.
-    pub account: Option<Account>,
-    /// Why nothing was written.
-    pub user_errors: Vec<UserError>,
-}
-
-impl AccountPayload {
-    fn from_result(result: crate::error::Result<account::Model>) -> async_graphql::Result<Self> {
-        let (account, user_errors) = payload_parts(result)?;
-        Ok(AccountPayload {
-            account: account.map(Account),
-            user_errors,
-        })
-    }
-}
-
-/// Account mutations.
-#[derive(Default)]
-pub struct AccountMutation;
-
-#[Object]
-impl AccountMutation {
-    /// Create an account for a customer (ADMIN, SERVICE).
-    async fn create_account(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateAccountInput,
-    ) -> async_graphql::Result<AccountPayload> {
-        let principal = ctx.principal()?;
-        let db = ctx.db()?;
-        let result = async {
-            service::authorize_create(principal)?;
-            let new = input.parse()?;
-            service::create(db, principal, new).await
-        }
-        .await;
-        AccountPayload::from_result(result)
-    }
-
-    /// Change an account (ADMIN, SERVICE).
-    async fn update_account(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        input: UpdateAccountInput,
-        expected_version: Option<i32>,
-    ) -> async_graphql::Result<AccountPayload> {
-        let principal = ctx.principal()?;
-        let db = ctx.db()?;
-        service::authorize_update(principal).map_err(|e| e.extend())?;
-        let id = parse_id(&id, "id")?;
-        let result = async {
-            let changes = input.parse()?;
-            service::update(db, principal, id, changes, expected_version).await
-        }
-        .await;
-        AccountPayload::from_result(result)
-    }
-
-    /// Delete an account and its account-level contacts (ADMIN, SERVICE).
-    async fn delete_account(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> async_graphql::Result<DeletePayload> {
-        let principal = ctx.principal()?;
-        service::authorize_delete(principal).map_err(|e| e.extend())?;
-        let id = parse_id(&id, "id")?;
-        DeletePayload::from_result(service::delete(ctx.db()?, principal, id).await)
+        Ok(Page::from_rows(pagination, rows, Account))
     }
 }

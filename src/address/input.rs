@@ -1,13 +1,33 @@
-//! Address input: parsed once; required fields checked when an address is created.
+//! Address input, parsed into the values the writes take: [`AddressChanges`] for an update,
+//! [`NewAddress`] (complete) for a new one, and `attachAddress`'s [`AttachTarget`]. Also
+//! [`AddressType`], which inputs and the `Address` type share.
 
-use async_graphql::{InputObject, MaybeUndefined};
+use async_graphql::{ID, InputObject, MaybeUndefined};
 use entity::address;
+use uuid::Uuid;
 
-use super::graphql::AddressType;
+use crate::db_enum::db_enum;
+use crate::error::{AppError, FieldPath, Result, UserError};
 use crate::input::{
-    AddressLine, City, CountryCode, FieldPath, Latitude, Longitude, Name, PostalCode, Problem,
-    StateCode, Validation,
+    AddressLine, City, CountryCode, Latitude, Longitude, Name, PostalCode, Problem, StateCode,
+    Validation, parse_uuid,
 };
+
+db_enum! {
+    /// What an address is used for.
+    pub enum AddressType {
+        /// Street (physical) address.
+        Street => "STREET",
+        /// Post office box.
+        Pobox => "POBOX",
+        /// Postal (mailing) address.
+        Postal => "POSTAL",
+        /// Billing address.
+        Billing => "BILLING",
+        /// Any other use.
+        Other => "OTHER",
+    }
+}
 
 /// An address's fields. Creating needs `line1`, `city`, `state` and `postalCode`; updating
 /// changes only the fields given (`null` clears a nullable one).
@@ -56,7 +76,73 @@ pub struct AddressChanges {
     longitude: Option<Option<f64>>,
 }
 
+/// A new address, complete: every field an address needs is here.
+#[derive(Clone, Debug)]
+pub struct NewAddress {
+    /// What the address is used for (STREET unless given).
+    pub address_type: AddressType,
+    /// First line.
+    pub line1: String,
+    /// Second line.
+    pub line2: Option<String>,
+    /// Third line.
+    pub line3: Option<String>,
+    /// Fourth line.
+    pub line4: Option<String>,
+    /// City or town.
+    pub city: String,
+    /// State, province or region code.
+    pub state: String,
+    /// State name.
+    pub state_name: Option<String>,
+    /// Postal or ZIP code.
+    pub postal_code: String,
+    /// Country, ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    /// Latitude.
+    pub latitude: Option<f64>,
+    /// Longitude.
+    pub longitude: Option<f64>,
+}
+
+/// What `attachAddress` attaches: an existing address, or a new one.
+#[derive(Debug)]
+pub enum AttachTarget {
+    /// An address already attached to another contact the caller may change.
+    Existing(Uuid),
+    /// A new address.
+    New(Box<NewAddress>),
+}
+
+/// Parse `attachAddress`'s `addressId` or `input` (exactly one of them).
+pub fn attach_target(address_id: Option<ID>, input: Option<AddressInput>) -> Result<AttachTarget> {
+    let mut v = Validation::default();
+    let target = match (address_id, input) {
+        (Some(id), None) => v
+            .check(&FieldPath::root("addressId"), parse_uuid(&id))
+            .map(AttachTarget::Existing),
+        (None, Some(input)) => input
+            .parse_new(&mut v, &FieldPath::root("input"))
+            .map(|new| AttachTarget::New(Box::new(new))),
+        _ => {
+            v.push(UserError::invalid(
+                &FieldPath::root("addressId"),
+                "give either addressId (an existing address) or input (a new one)",
+            ));
+            None
+        }
+    };
+    v.finish()?;
+    target.ok_or_else(|| AppError::internal("attach target missing"))
+}
+
 impl AddressInput {
+    /// Parse a new address under `path`, requiring what a new address needs: `None` when it
+    /// lacks some (the problems are in `v`).
+    pub fn parse_new(self, v: &mut Validation, path: &FieldPath) -> Option<NewAddress> {
+        self.parse(v, path).into_new(v, path)
+    }
+
     /// Parse every field, recording problems under `path`.
     pub fn parse(self, v: &mut Validation, path: &FieldPath) -> AddressChanges {
         let address_type = match self.address_type {
@@ -103,8 +189,9 @@ impl AddressInput {
 }
 
 impl AddressChanges {
-    /// Whether every field a new address needs is here; records what is missing.
-    pub fn check_complete(&self, v: &mut Validation, path: &FieldPath) {
+    /// These fields as a new address: `None` when a field it needs is missing (recorded in
+    /// `v` under `path`, unless a problem is there already).
+    pub fn into_new(self, v: &mut Validation, path: &FieldPath) -> Option<NewAddress> {
         for (field, present) in [
             ("line1", self.line1.is_some()),
             ("city", self.city.is_some()),
@@ -116,9 +203,23 @@ impl AddressChanges {
                 v.push(Problem::required("is required").at(&at));
             }
         }
+        Some(NewAddress {
+            address_type: self.address_type.unwrap_or(AddressType::Street),
+            line1: self.line1?,
+            line2: self.line2.flatten(),
+            line3: self.line3.flatten(),
+            line4: self.line4.flatten(),
+            city: self.city?,
+            state: self.state?,
+            state_name: self.state_name.flatten(),
+            postal_code: self.postal_code?,
+            country: self.country.flatten(),
+            latitude: self.latitude.flatten(),
+            longitude: self.longitude.flatten(),
+        })
     }
 
-    /// Apply to a stored (or blank new) row.
+    /// Apply to a stored row.
     pub fn apply(&self, row: &mut address::Model) {
         if let Some(kind) = self.address_type {
             row.address_type = kind.as_db().to_owned();

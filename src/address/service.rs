@@ -93,25 +93,3 @@ pub async fn attached_to(
         .all(db)
         .await?)
 }
-
-/// Delete those of `candidates` that no contact uses any more. An address attached to no
-/// contact is out of every caller's reach, so it is removed rather than left behind.
-pub async fn delete_orphans(db: &impl ConnectionTrait, candidates: Vec<Uuid>) -> Result<()> {
-    use sea_orm::{EntityTrait, QueryFilter};
-    if candidates.is_empty() {
-        return Ok(());
-    }
-    address::Entity::delete_many()
-        .filter(address::Column::Id.is_in(candidates))
-        .filter(
-            address::Column::Id.not_in_subquery(
-                Query::select()
-                    .column(contact_address::Column::AddressId)
-                    .from(contact_address::Entity)
-                    .to_owned(),
-            ),
-        )
-        .exec(db)
-        .await?;
-    Ok(())
-}

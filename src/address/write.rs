@@ -1,46 +1,66 @@
-//! Changing addresses and their attachments to contacts.
+//! Writing addresses and their attachments to contacts: attach, detach, update and delete,
+//! each in one transaction, and the row-level steps the contact writes share. The role rules
+//! are checked here, on the contacts an address is attached to.
 
 use entity::{address, contact_address};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, QueryFilter,
 };
 use uuid::Uuid;
 
-use super::input::AddressChanges;
-use super::service::{AttachedAddress, delete_orphans};
+use super::input::{AddressChanges, AttachTarget, NewAddress};
+use super::service::{AttachedAddress, attached_to, count_of};
 use crate::auth::Principal;
 use crate::auth::access::ContactLevel;
-use crate::error::{AppError, Result};
+use crate::error::{AppError, FieldPath, Result, UserError};
 use crate::input::limits::CappedList;
-use crate::input::{FieldPath, UserError, Validation};
 use crate::write;
 
-/// A new address row from parsed (and complete) input.
-pub fn build_new(changes: &AddressChanges) -> address::Model {
+/// A new row for `new`.
+fn new_row(new: &NewAddress) -> address::Model {
     let now = write::now();
-    let mut row = address::Model {
+    address::Model {
         id: write::new_id(),
-        address_type: "STREET".to_owned(),
-        line1: String::new(),
-        line2: None,
-        line3: None,
-        line4: None,
-        city: String::new(),
-        state_code: String::new(),
-        state_name: None,
-        postal_code: String::new(),
-        country: None,
-        latitude: None,
-        longitude: None,
+        address_type: new.address_type.as_db().to_owned(),
+        line1: new.line1.clone(),
+        line2: new.line2.clone(),
+        line3: new.line3.clone(),
+        line4: new.line4.clone(),
+        city: new.city.clone(),
+        state_code: new.state.clone(),
+        state_name: new.state_name.clone(),
+        postal_code: new.postal_code.clone(),
+        country: new.country.clone(),
+        latitude: new.latitude,
+        longitude: new.longitude,
         created_at: now,
         updated_at: now,
         version: 1,
-    };
-    changes.apply(&mut row);
-    row
+    }
+}
+
+/// Delete those of `candidates` that no contact uses any more. An address attached to no
+/// contact is out of every caller's reach, so it is removed rather than left behind.
+pub async fn delete_orphans(db: &impl ConnectionTrait, candidates: Vec<Uuid>) -> Result<()> {
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    address::Entity::delete_many()
+        .filter(address::Column::Id.is_in(candidates))
+        .filter(
+            address::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(contact_address::Column::AddressId)
+                    .from(contact_address::Entity)
+                    .to_owned(),
+            ),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Make `address_id` the contact's only primary address, or just attach it (or, when it is
@@ -83,13 +103,14 @@ pub async fn link(
     Ok(())
 }
 
-/// Insert `row` and attach it to `contact_id`.
+/// Insert `new` and attach it to `contact_id`.
 pub async fn insert_attached(
     db: &impl ConnectionTrait,
     contact_id: Uuid,
-    row: address::Model,
+    new: &NewAddress,
     is_primary: bool,
 ) -> Result<AttachedAddress> {
+    let row = new_row(new);
     let id = row.id;
     row.clone()
         .into_active_model()
@@ -107,7 +128,7 @@ pub async fn insert_attached(
 /// Detach every address of `contact_id` (primary or not, as `primary` says), deleting those
 /// no other contact uses.
 pub async fn detach_all(db: &impl ConnectionTrait, contact_id: Uuid, primary: bool) -> Result<()> {
-    let ids = super::service::attached_to(db, entity::contact::Column::Id.eq(contact_id)).await?;
+    let ids = attached_to(db, entity::contact::Column::Id.eq(contact_id)).await?;
     contact_address::Entity::delete_many()
         .filter(contact_address::Column::ContactId.eq(contact_id))
         .filter(contact_address::Column::IsPrimary.eq(primary))
@@ -200,11 +221,6 @@ pub async fn update_row(
     };
     write::update_versioned(
         db,
-        write::VersionColumns {
-            id: address::Column::Id,
-            version: address::Column::Version,
-            updated_at: address::Column::UpdatedAt,
-        },
         current.id,
         current.version,
         expected_version,
@@ -216,15 +232,6 @@ pub async fn update_row(
         .one(db)
         .await?
         .ok_or(AppError::NotFound("address"))
-}
-
-/// What `attachAddress` attaches: an existing address, or a new one.
-#[derive(Debug)]
-pub enum AttachTarget {
-    /// An address already attached to another contact the caller may change.
-    Existing(Uuid),
-    /// A new address.
-    New(Box<AddressChanges>),
 }
 
 /// Attach an address to a contact, optionally as its primary address, unless the contact
@@ -244,7 +251,7 @@ pub async fn attach(
         .await?
         .ok_or_else(|| write::not_found(&contact_path, "contact"))?;
     principal.require_contact_editor(ContactLevel::of(&contact))?;
-    let before = super::service::count_of(&txn, contact_id).await?;
+    let before = count_of(&txn, contact_id).await?;
     let attached = match target {
         AttachTarget::Existing(address_id) => {
             let address =
@@ -256,14 +263,9 @@ pub async fn attach(
                 address,
             }
         }
-        AttachTarget::New(changes) => {
-            let mut v = Validation::default();
-            changes.check_complete(&mut v, &FieldPath::root("input"));
-            v.finish()?;
-            insert_attached(&txn, contact_id, build_new(&changes), is_primary).await?
-        }
+        AttachTarget::New(new) => insert_attached(&txn, contact_id, &new, is_primary).await?,
     };
-    let after = super::service::count_of(&txn, contact_id).await?;
+    let after = count_of(&txn, contact_id).await?;
     CappedList::Addresses.check_growth(before, after, &contact_path)?;
     txn.commit().await?;
     Ok(attached)

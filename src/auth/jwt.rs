@@ -208,7 +208,7 @@ impl JwtKeys {
             AppError::BadUserInput("JWT_SECRET is not set: there is no key to sign with".into())
         })?;
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, encoding)
-            .map_err(|error| AppError::Internal(format!("signing failed: {error}")))
+            .map_err(|error| AppError::internal_from("signing failed", error))
     }
 
     /// Claims for a token that lives `ttl` from now, stamped with the configured issuer and
@@ -262,12 +262,12 @@ impl JwtKeys {
 /// both kinds.
 fn read_public_keys(path: &Path) -> Result<Vec<PublicKey>> {
     let fail =
-        |why: String| AppError::Internal(format!("JWT_PUBLIC_KEY_FILE {}: {why}", path.display()));
+        |why: String| AppError::internal(format!("JWT_PUBLIC_KEY_FILE {}: {why}", path.display()));
     let bytes = std::fs::read(path).map_err(|error| {
-        AppError::Internal(format!(
-            "cannot read JWT_PUBLIC_KEY_FILE {}: {error}",
-            path.display()
-        ))
+        AppError::internal_from(
+            format!("cannot read JWT_PUBLIC_KEY_FILE {}", path.display()),
+            error,
+        )
     })?;
     let text =
         String::from_utf8(bytes).map_err(|_| fail("not text: expected PEM public keys".into()))?;
@@ -417,7 +417,7 @@ fn public_key(block: &PemBlock<'_>) -> std::result::Result<PublicKey, String> {
 /// Refuse a `JWT_SECRET` too short to resist brute force (the empty one included).
 pub fn check_secret(secret: &str) -> Result<()> {
     if secret.len() < MIN_SECRET_BYTES {
-        return Err(AppError::Internal(format!(
+        return Err(AppError::internal(format!(
             "JWT_SECRET is {} bytes long: at least {MIN_SECRET_BYTES} are required (RFC 7518 \
              §3.2); generate one with `openssl rand -hex 32`",
             secret.len()

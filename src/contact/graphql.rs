@@ -1,10 +1,11 @@
 //! GraphQL types and queries of contacts.
 
-use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object};
+use async_graphql::{Context, ErrorExtensions, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::contact;
 
-use super::service::{self, ContactFilterParams};
+use super::input::{ContactFilter, ContactRole, ContactStatus, ContactSubtype};
+use super::service;
 use crate::account::graphql::Account;
 use crate::account::loader::AccountById;
 use crate::address::graphql::Address;
@@ -12,49 +13,21 @@ use crate::address::loader::AddressesByContact;
 use crate::auth::field_guard::guard_sensitive;
 use crate::contact_point::graphql::ContactPoint;
 use crate::contact_point::loader::ContactPointsByContact;
-use crate::customer::graphql::{Customer, filter_text};
+use crate::customer::graphql::Customer;
 use crate::customer::loader::CustomerById;
-use crate::db_enum::db_enum;
 use crate::error::from_loader;
 use crate::graphql_context::{ContextExt, parse_id};
-use crate::paging::{Page, PageInput, page_request};
+use crate::paging::graphql::{Page, PageInput, page_request};
 use crate::shared_link::loader::LinkedCustomersByContact;
-
-db_enum! {
-    /// Whether a contact is a person or an organisation.
-    pub enum ContactSubtype {
-        /// A natural person: `firstName` and `lastName` are set.
-        Person => "PERSON",
-        /// An organisation: `companyName` is set.
-        Company => "COMPANY",
-    }
-}
-
-db_enum! {
-    /// A contact's role for its owner. At most one PRIMARY and one SECONDARY contact per
-    /// customer and per account.
-    pub enum ContactRole {
-        /// The main contact.
-        Primary => "PRIMARY",
-        /// The deputy of the main contact.
-        Secondary => "SECONDARY",
-        /// Any other contact.
-        Other => "OTHER",
-    }
-}
-
-db_enum! {
-    /// Lifecycle state of a contact.
-    pub enum ContactStatus {
-        /// In use.
-        Active => "ACTIVE",
-        /// Kept for history, no longer used.
-        Archived => "ARCHIVED",
-    }
-}
 
 /// GraphQL `Contact` (described on its `#[Object]` impl, where the schema reads it).
 pub struct Contact(pub contact::Model);
+
+impl From<contact::Model> for Contact {
+    fn from(row: contact::Model) -> Contact {
+        Contact(row)
+    }
+}
 
 /// A person or organisation to reach on behalf of a customer or account. A contact is direct
 /// (on a customer), account-level (on an account), or shared (owned by no one and linked to
@@ -254,43 +227,6 @@ pub fn display_name(contact: &contact::Model) -> String {
     }
 }
 
-/// Narrows the `contacts` list. All given fields must match.
-#[derive(Clone, Debug, Default, InputObject)]
-pub struct ContactFilter {
-    /// The customer's contacts: direct, account-level, and shared ones linked to it.
-    pub customer_id: Option<ID>,
-    /// The account's contacts.
-    pub account_id: Option<ID>,
-    /// `true`: only shared contacts; `false`: only owned ones.
-    pub shared: Option<bool>,
-    /// Exact dealer code.
-    pub dealer_code: Option<String>,
-    /// Contacts in this state.
-    pub status: Option<ContactStatus>,
-    /// Every whitespace-separated term occurs in the first, last or company name or the email
-    /// address (ignoring case).
-    pub search: Option<String>,
-}
-
-impl ContactFilter {
-    fn into_params(self) -> async_graphql::Result<ContactFilterParams> {
-        Ok(ContactFilterParams {
-            customer_id: self
-                .customer_id
-                .map(|id| parse_id(&id, "filter.customerId"))
-                .transpose()?,
-            account_id: self
-                .account_id
-                .map(|id| parse_id(&id, "filter.accountId"))
-                .transpose()?,
-            shared: self.shared,
-            dealer_code: filter_text("filter.dealerCode", self.dealer_code)?,
-            status: self.status.map(ContactStatus::as_db),
-            search: filter_text("filter.search", self.search)?,
-        })
-    }
-}
-
 /// Contact queries.
 #[derive(Default)]
 pub struct ContactQuery;
@@ -315,11 +251,11 @@ impl ContactQuery {
         filter: Option<ContactFilter>,
     ) -> async_graphql::Result<Page<Contact>> {
         let scope = ctx.scope()?;
-        let request = page_request(page, ctx)?;
-        let filter = filter.unwrap_or_default().into_params()?;
+        let (pagination, request) = page_request(page, ctx)?;
+        let filter = filter.unwrap_or_default().parse()?;
         let rows = service::list(ctx.db()?, scope, filter, request)
             .await
             .map_err(|e| e.extend())?;
-        Ok(Page::from_rows(rows, Contact))
+        Ok(Page::from_rows(pagination, rows, Contact))
     }
 }

@@ -1,36 +1,23 @@
-//! GraphQL mutations of contacts.
+//! GraphQL mutations of contacts and their payloads. Resolvers parse their input
+//! (`super::input`) and hand it to the write layer (`super::write`), which checks roles.
 
-use async_graphql::{Context, ID, MaybeUndefined, Object, SimpleObject};
-use entity::contact;
+use async_graphql::{Context, ID, Object, SimpleObject};
 
 use super::graphql::Contact;
 use super::input::{
-    CreateContactInput, OwnerRef, SaveContactInput, UpdateContactInput, check_new_contact,
-    parse_nested, parse_owner,
+    ContactPatchInput, CreateContactInput, PatchAction, PatchEntity, SaveContactInput,
+    UpdateContactInput,
 };
-use super::write::{self, OwnerChange, SaveRequest};
-use crate::error::Result;
+use super::write::{self, AppliedItem};
 use crate::graphql_context::{ContextExt, parse_id};
-use crate::input::{FieldPath, UserError, Validation, parse_uuid};
-use crate::write::{DeletePayload, payload_parts};
+use crate::input::UserError;
+use crate::payload::{DeletePayload, payload, payload_parts};
 
-/// The result of a contact mutation.
-#[derive(SimpleObject)]
-pub struct ContactPayload {
-    /// The contact as stored after the change; null when nothing was written.
-    pub contact: Option<Contact>,
-    /// Why nothing was written.
-    pub user_errors: Vec<UserError>,
-}
-
-impl ContactPayload {
-    /// The payload for a mutation's outcome.
-    pub fn from_result(result: Result<contact::Model>) -> async_graphql::Result<Self> {
-        let (contact, user_errors) = payload_parts(result)?;
-        Ok(ContactPayload {
-            contact: contact.map(Contact),
-            user_errors,
-        })
+payload! {
+    /// The result of a contact mutation.
+    ContactPayload {
+        /// The contact as stored after the change; null when nothing was written.
+        contact: Contact,
     }
 }
 
@@ -45,39 +32,39 @@ pub struct SaveContactPayload {
     pub user_errors: Vec<UserError>,
 }
 
-/// Read an update's `customerId` / `accountId` into an owner change.
-pub fn owner_change(
-    v: &mut Validation,
-    input: &FieldPath,
-    customer_id: MaybeUndefined<ID>,
-    account_id: MaybeUndefined<ID>,
-) -> OwnerChange {
-    let mut id = |name: &str, raw: ID| v.check(&input.field(name), parse_uuid(&raw));
-    match (customer_id, account_id) {
-        (customer, MaybeUndefined::Value(account)) => {
-            let hint = match customer {
-                MaybeUndefined::Value(customer) => id("customerId", customer),
-                _ => None,
-            };
-            match id("accountId", account) {
-                Some(account) => OwnerChange::MoveTo(OwnerRef::Account(account), hint),
-                None => OwnerChange::Keep,
-            }
+/// What one patch item did.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct PatchResult {
+    /// The item's `patchClientId`; null for the contact's own fields.
+    pub patch_client_id: Option<String>,
+    /// The kind of object.
+    pub entity: PatchEntity,
+    /// What happened to it.
+    pub action: PatchAction,
+    /// The object's id (for CREATE, the new id).
+    pub id: ID,
+}
+
+impl From<AppliedItem> for PatchResult {
+    fn from(item: AppliedItem) -> PatchResult {
+        PatchResult {
+            patch_client_id: item.client_id,
+            entity: item.entity,
+            action: item.action,
+            id: ID(item.id.to_string()),
         }
-        (MaybeUndefined::Value(customer), _) => match id("customerId", customer) {
-            Some(customer) => OwnerChange::MoveTo(OwnerRef::Customer(customer), None),
-            None => OwnerChange::Keep,
-        },
-        (MaybeUndefined::Null, _) => {
-            v.push(UserError::invalid(
-                &input.field("customerId"),
-                "cannot be cleared: use convertToSharedContact to make a contact shared",
-            ));
-            OwnerChange::Keep
-        }
-        (MaybeUndefined::Undefined, MaybeUndefined::Null) => OwnerChange::DetachFromAccount,
-        (MaybeUndefined::Undefined, MaybeUndefined::Undefined) => OwnerChange::Keep,
     }
+}
+
+/// The result of `patchContact`.
+#[derive(SimpleObject)]
+pub struct PatchContactPayload {
+    /// The contact after the patch; null when nothing was written.
+    pub contact: Option<Contact>,
+    /// One entry per applied operation, in order; empty when nothing was written.
+    pub results: Vec<PatchResult>,
+    /// Why nothing was written.
+    pub user_errors: Vec<UserError>,
 }
 
 /// Contact mutations.
@@ -95,24 +82,9 @@ impl ContactMutation {
         input: CreateContactInput,
     ) -> async_graphql::Result<ContactPayload> {
         let principal = ctx.principal()?;
-        let path = FieldPath::root("input");
-        let mut v = Validation::default();
-        let (owner, hint) = parse_owner(&mut v, &path, input.customer_id, input.account_id);
-        let changes = input.fields.parse(&mut v, &path);
-        check_new_contact(&changes, &mut v, &path);
-        let nested = parse_nested(
-            &mut v,
-            &path,
-            input.primary_address,
-            input.addresses,
-            input.contact_points,
-        );
+        let parsed = input.parse();
         let db = ctx.db()?;
-        let result = async {
-            v.finish()?;
-            write::create(db, principal, owner, hint, changes, nested).await
-        }
-        .await;
+        let result = async { write::create(db, principal, parsed?).await }.await;
         ContactPayload::from_result(result)
     }
 
@@ -126,23 +98,10 @@ impl ContactMutation {
     ) -> async_graphql::Result<ContactPayload> {
         let principal = ctx.principal()?;
         let id = parse_id(&id, "id")?;
-        let path = FieldPath::root("input");
-        let mut v = Validation::default();
-        let owner = owner_change(&mut v, &path, input.customer_id, input.account_id);
-        let changes = input.fields.parse(&mut v, &path);
-        let nested = parse_nested(
-            &mut v,
-            &path,
-            input.primary_address,
-            input.addresses,
-            input.contact_points,
-        );
+        let parsed = input.parse();
         let db = ctx.db()?;
-        let result = async {
-            v.finish()?;
-            write::update(db, principal, id, owner, changes, nested, expected_version).await
-        }
-        .await;
+        let result =
+            async { write::update(db, principal, id, parsed?, expected_version).await }.await;
         ContactPayload::from_result(result)
     }
 
@@ -166,36 +125,9 @@ impl ContactMutation {
         input: SaveContactInput,
     ) -> async_graphql::Result<SaveContactPayload> {
         let principal = ctx.principal()?;
-        let path = FieldPath::root("input");
-        let mut v = Validation::default();
-        let id = input
-            .id
-            .and_then(|id| v.check(&path.field("id"), parse_uuid(&id)));
-        let owner_given = input.customer_id.is_some() || input.account_id.is_some();
-        let (owner, customer_hint) =
-            parse_owner(&mut v, &path, input.customer_id, input.account_id);
-        let changes = input.fields.parse(&mut v, &path);
-        let nested = parse_nested(
-            &mut v,
-            &path,
-            input.primary_address,
-            input.addresses,
-            input.contact_points,
-        );
+        let parsed = input.parse();
         let db = ctx.db()?;
-        let result = async {
-            v.finish()?;
-            let request = SaveRequest {
-                id,
-                owner,
-                customer_hint,
-                owner_given,
-                changes,
-                nested,
-            };
-            write::save(db, principal, request).await
-        }
-        .await;
+        let result = async { write::save(db, principal, parsed?).await }.await;
         let (saved, user_errors) = payload_parts(result)?;
         Ok(SaveContactPayload {
             created: saved.as_ref().is_some_and(|(_, created)| *created),
@@ -215,34 +147,46 @@ impl ContactMutation {
         let id = parse_id(&id, "id")?;
         ContactPayload::from_result(write::convert_to_shared(ctx.db()?, principal, id).await)
     }
+}
 
-    /// Link a shared contact to a customer. Linking again changes nothing and is no error.
-    async fn add_shared_contact(
+/// `patchContact`. A root of its own only so that the schema lists it after the shared-link
+/// mutations (`crate::shared_link::mutation`), where it has always been.
+#[derive(Default)]
+pub struct ContactPatchMutation;
+
+#[Object]
+impl ContactPatchMutation {
+    /// Change a contact and its contact points and addresses in one transaction. Items apply
+    /// in order (contact fields, then contact points, then addresses); if any fails, nothing
+    /// is written and the user errors point at the failing item, e.g.
+    /// `["patch", "addresses", "1", "city"]`. A contact that would hold more than 50 contact
+    /// points or 20 addresses afterwards is `TOO_MANY` at `["patch", "contactPoints"]` or
+    /// `["patch", "addresses"]`.
+    async fn patch_contact(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        contact_id: ID,
-    ) -> async_graphql::Result<ContactPayload> {
+        id: ID,
+        patch: ContactPatchInput,
+        expected_version: Option<i32>,
+    ) -> async_graphql::Result<PatchContactPayload> {
         let principal = ctx.principal()?;
-        let customer_id = parse_id(&customer_id, "customerId")?;
-        let contact_id = parse_id(&contact_id, "contactId")?;
-        ContactPayload::from_result(
-            write::add_link(ctx.db()?, principal, customer_id, contact_id).await,
-        )
-    }
-
-    /// Unlink a shared contact from a customer. Unlinking what is not linked changes nothing.
-    async fn remove_shared_contact(
-        &self,
-        ctx: &Context<'_>,
-        customer_id: ID,
-        contact_id: ID,
-    ) -> async_graphql::Result<ContactPayload> {
-        let principal = ctx.principal()?;
-        let customer_id = parse_id(&customer_id, "customerId")?;
-        let contact_id = parse_id(&contact_id, "contactId")?;
-        ContactPayload::from_result(
-            write::remove_link(ctx.db()?, principal, customer_id, contact_id).await,
-        )
+        let id = parse_id(&id, "id")?;
+        let parsed = patch.parse();
+        let db = ctx.db()?;
+        let result =
+            async { write::patch(db, principal, id, parsed?, expected_version).await }.await;
+        let (applied, user_errors) = payload_parts(result)?;
+        let (contact, results) = match applied {
+            Some((contact, applied)) => (
+                Some(Contact(contact)),
+                applied.into_iter().map(PatchResult::from).collect(),
+            ),
+            None => (None, Vec::new()),
+        };
+        Ok(PatchContactPayload {
+            contact,
+            results,
+            user_errors,
+        })
     }
 }

@@ -8,27 +8,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::input::ContactFilterParams;
 use crate::auth::Scope;
 use crate::error::Result;
 use crate::paging::{PageRequest, RowPage, fetch_page};
 use crate::text_search::matches_all_terms;
-
-/// Filters of the `contacts` list.
-#[derive(Clone, Debug, Default)]
-pub struct ContactFilterParams {
-    /// The customer's contacts: direct, account-level, and shared ones linked to it.
-    pub customer_id: Option<Uuid>,
-    /// The account's contacts.
-    pub account_id: Option<Uuid>,
-    /// Only shared contacts (`true`) or only owned ones (`false`).
-    pub shared: Option<bool>,
-    /// Exact dealer code.
-    pub dealer_code: Option<String>,
-    /// Stored status value.
-    pub status: Option<&'static str>,
-    /// Name, company name or email contains every term, ignoring case.
-    pub search: Option<String>,
-}
 
 /// One contact, if it exists and the caller may see it.
 #[tracing::instrument(skip(db))]

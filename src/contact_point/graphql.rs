@@ -1,38 +1,19 @@
-//! GraphQL types of contact points.
+//! The GraphQL `ContactPoint` type.
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{ID, Object};
 use chrono::{DateTime, Utc};
 use entity::contact_point;
 
-use super::input::ContactPointInput;
-use super::service;
-use crate::db_enum::db_enum;
-use crate::graphql_context::{ContextExt, parse_id};
-use crate::input::{FieldPath, UserError, Validation};
-use crate::write::{DeletePayload, payload_parts};
-
-db_enum! {
-    /// What kind of contact point this is.
-    pub enum ContactPointKind {
-        /// Landline phone (country code, area code, number).
-        Phone => "PHONE",
-        /// Mobile phone.
-        Mobile => "MOBILE",
-        /// Fax.
-        Fax => "FAX",
-        /// Direct dial-in extension.
-        Ddi => "DDI",
-        /// Email address (in `value`).
-        Email => "EMAIL",
-        /// Web site URL (in `value`).
-        Website => "WEBSITE",
-        /// Anything else (in `value`).
-        Other => "OTHER",
-    }
-}
+use super::input::ContactPointKind;
 
 /// GraphQL `ContactPoint` (described on its `#[Object]` impl, where the schema reads it).
 pub struct ContactPoint(pub contact_point::Model);
+
+impl From<contact_point::Model> for ContactPoint {
+    fn from(row: contact_point::Model) -> Self {
+        ContactPoint(row)
+    }
+}
 
 /// A way to reach a contact.
 #[Object]
@@ -97,85 +78,4 @@ fn formatted(point: &contact_point::Model) -> Option<String> {
     }
     parts.push(number.to_owned());
     Some(parts.join(" "))
-}
-
-/// The result of a contact point mutation.
-#[derive(SimpleObject)]
-pub struct ContactPointPayload {
-    /// The contact point as stored after the change; null when nothing was written.
-    pub contact_point: Option<ContactPoint>,
-    /// Why nothing was written.
-    pub user_errors: Vec<UserError>,
-}
-
-impl ContactPointPayload {
-    fn from_result(
-        result: crate::error::Result<contact_point::Model>,
-    ) -> async_graphql::Result<Self> {
-        let (point, user_errors) = payload_parts(result)?;
-        Ok(ContactPointPayload {
-            contact_point: point.map(ContactPoint),
-            user_errors,
-        })
-    }
-}
-
-/// Contact point mutations.
-#[derive(Default)]
-pub struct ContactPointMutation;
-
-#[Object]
-impl ContactPointMutation {
-    /// Add a phone, email, website... to a contact. A contact holds at most 50 contact
-    /// points: one more is `TOO_MANY` at `contactId`.
-    async fn add_contact_point(
-        &self,
-        ctx: &Context<'_>,
-        contact_id: ID,
-        input: ContactPointInput,
-    ) -> async_graphql::Result<ContactPointPayload> {
-        let principal = ctx.principal()?;
-        let contact_id = parse_id(&contact_id, "contactId")?;
-        let mut v = Validation::default();
-        let changes = input.parse(&mut v, &FieldPath::root("input"));
-        let db = ctx.db()?;
-        let result = async {
-            v.finish()?;
-            service::add(db, principal, contact_id, changes).await
-        }
-        .await;
-        ContactPointPayload::from_result(result)
-    }
-
-    /// Change a contact point; only the fields given change.
-    async fn update_contact_point(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        input: ContactPointInput,
-        expected_version: Option<i32>,
-    ) -> async_graphql::Result<ContactPointPayload> {
-        let principal = ctx.principal()?;
-        let id = parse_id(&id, "id")?;
-        let mut v = Validation::default();
-        let changes = input.parse(&mut v, &FieldPath::root("input"));
-        let db = ctx.db()?;
-        let result = async {
-            v.finish()?;
-            service::update(db, principal, id, changes, expected_version).await
-        }
-        .await;
-        ContactPointPayload::from_result(result)
-    }
-
-    /// Delete a contact point.
-    async fn delete_contact_point(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> async_graphql::Result<DeletePayload> {
-        let principal = ctx.principal()?;
-        let id = parse_id(&id, "id")?;
-        DeletePayload::from_result(service::delete(ctx.db()?, principal, id).await)
-    }
 }

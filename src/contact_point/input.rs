@@ -1,13 +1,47 @@
-//! Contact point input: parsed once, checked against the kind's rules on the merged result.
+//! Contact point input, parsed into the values the writes take: [`ContactPointChanges`] for
+//! an update, and [`NewContactPoint`], a point valid for its kind. Also
+//! [`ContactPointKind`], which inputs and the `ContactPoint` type share.
 
 use async_graphql::{InputObject, MaybeUndefined};
 use entity::contact_point;
 
-use super::graphql::ContactPointKind;
+use crate::db_enum::db_enum;
+use crate::error::{AppError, FieldPath, Result, UserError};
 use crate::input::{
-    AreaCode, CallingCode, Email, FieldPath, PhoneNumber, Problem, Text, UserError, Validation,
-    WebsiteUrl,
+    AreaCode, CallingCode, Email, PhoneNumber, Problem, Text, Validation, WebsiteUrl,
 };
+
+db_enum! {
+    /// What kind of contact point this is.
+    pub enum ContactPointKind {
+        /// Landline phone (country code, area code, number).
+        Phone => "PHONE",
+        /// Mobile phone.
+        Mobile => "MOBILE",
+        /// Fax.
+        Fax => "FAX",
+        /// Direct dial-in extension.
+        Ddi => "DDI",
+        /// Email address (in `value`).
+        Email => "EMAIL",
+        /// Web site URL (in `value`).
+        Website => "WEBSITE",
+        /// Anything else (in `value`).
+        Other => "OTHER",
+    }
+}
+
+impl ContactPointKind {
+    fn is_phone(self) -> bool {
+        matches!(
+            self,
+            ContactPointKind::Phone
+                | ContactPointKind::Mobile
+                | ContactPointKind::Fax
+                | ContactPointKind::Ddi
+        )
+    }
+}
 
 /// A contact point's fields. Creating needs `kind`, and `number` for phones or `value` for
 /// the other kinds; updating changes only the fields given (`null` clears a nullable one).
@@ -27,12 +61,14 @@ pub struct ContactPointInput {
     pub is_primary: MaybeUndefined<bool>,
 }
 
-/// Parsed contact point fields: `None` unchanged, `Some(None)` cleared.
+/// Parsed contact point fields: `None` unchanged, `Some(None)` cleared. Whether they suit the
+/// kind is known once they meet the stored point ([`ContactPointChanges::merge`]), or become a
+/// new one ([`ContactPointChanges::into_new`]).
 #[derive(Clone, Debug, Default)]
 pub struct ContactPointChanges {
     /// New kind.
     pub kind: Option<ContactPointKind>,
-    /// New or cleared value (checked against the kind later).
+    /// New or cleared value.
     pub value: Option<Option<String>>,
     /// New or cleared calling code.
     pub country_code: Option<Option<String>>,
@@ -44,18 +80,29 @@ pub struct ContactPointChanges {
     pub is_primary: Option<bool>,
 }
 
-fn is_phone(kind: ContactPointKind) -> bool {
-    matches!(
-        kind,
-        ContactPointKind::Phone
-            | ContactPointKind::Mobile
-            | ContactPointKind::Fax
-            | ContactPointKind::Ddi
-    )
+/// A contact point's fields, valid for its kind: a phone has a number (and maybe calling and
+/// area codes); any other kind has a value (an email normalised, a website a URL) and no
+/// number parts. Made only by checking those rules: a new point, or a stored one with an
+/// update's changes.
+#[derive(Clone, Debug)]
+pub struct NewContactPoint {
+    /// The kind.
+    pub kind: ContactPointKind,
+    /// Email, URL or other handle (the other kinds need one).
+    pub value: Option<String>,
+    /// Phones: calling code.
+    pub country_code: Option<String>,
+    /// Phones: area code.
+    pub area_code: Option<String>,
+    /// Phones: subscriber number; `None` for the other kinds.
+    pub number: Option<String>,
+    /// The preferred point of its kind.
+    pub is_primary: bool,
 }
 
 impl ContactPointInput {
-    /// Parse every field, recording problems under `path`.
+    /// Parse every field, recording problems under `path` (an update: the kind's rules are
+    /// checked when the changes meet the stored point).
     pub fn parse(self, v: &mut Validation, path: &FieldPath) -> ContactPointChanges {
         let kind = match self.kind {
             MaybeUndefined::Value(kind) => Some(kind),
@@ -85,89 +132,163 @@ impl ContactPointInput {
             is_primary,
         }
     }
+
+    /// Parse a new point under `path`, its kind's rules included: `None` when it is not valid
+    /// (the problems are in `v`).
+    pub fn parse_new(self, v: &mut Validation, path: &FieldPath) -> Option<NewContactPoint> {
+        self.parse(v, path).into_new(v, path)
+    }
 }
 
 impl ContactPointChanges {
-    /// Apply to a stored (or blank new) row.
-    pub fn apply(&self, row: &mut contact_point::Model) {
-        if let Some(kind) = self.kind {
-            row.kind = kind.as_db().to_owned();
-        }
-        if let Some(value) = &self.value {
-            row.value.clone_from(value);
-        }
-        if let Some(code) = &self.country_code {
-            row.country_code.clone_from(code);
-        }
-        if let Some(area) = &self.area_code {
-            row.area_code.clone_from(area);
-        }
-        if let Some(number) = &self.number {
-            row.number.clone_from(number);
-        }
-        if let Some(primary) = self.is_primary {
-            row.is_primary = primary;
-        }
+    /// These fields as a new point, checked against its kind's rules: `None` when they break
+    /// them (the problems are in `v`).
+    pub fn into_new(self, v: &mut Validation, path: &FieldPath) -> Option<NewContactPoint> {
+        Draft::default().with(&self).check(v, path)
+    }
+
+    /// These fields as a new point, or the user errors of its kind's rules (a write reports
+    /// them after its own checks of the contact).
+    pub fn into_new_point(self, path: &FieldPath) -> Result<NewContactPoint> {
+        let mut v = Validation::default();
+        let point = self.into_new(&mut v, path);
+        checked(v, point)
+    }
+
+    /// The stored point `current` with these changes, or the user errors of its kind's rules
+    /// (reported under `path`).
+    pub fn merge(
+        &self,
+        current: &contact_point::Model,
+        path: &FieldPath,
+    ) -> Result<NewContactPoint> {
+        let mut v = Validation::default();
+        let point = Draft::of(current).with(self).check(&mut v, path);
+        checked(v, point)
     }
 }
 
-/// The kind a row about to be written holds; `None` when the input gave none (a new row
-/// starts without one). Not `ContactPointKind::from_db`: that reads stored rows, where an
-/// unknown value is a server fault and is logged as one, while here it is the client's mistake.
-fn kind_of(row: &contact_point::Model) -> Option<ContactPointKind> {
+/// `point`, or the problems `v` holds: a point that failed its rules always left one there.
+fn checked(v: Validation, point: Option<NewContactPoint>) -> Result<NewContactPoint> {
+    v.finish()?;
+    point.ok_or_else(|| {
+        AppError::internal("a contact point failed its kind's rules without a user error")
+    })
+}
+
+/// A point's fields before the kind's rules are checked.
+#[derive(Default)]
+struct Draft {
+    kind: Option<ContactPointKind>,
+    value: Option<String>,
+    country_code: Option<String>,
+    area_code: Option<String>,
+    number: Option<String>,
+    is_primary: bool,
+}
+
+impl Draft {
+    fn of(row: &contact_point::Model) -> Draft {
+        Draft {
+            kind: kind_of(&row.kind),
+            value: row.value.clone(),
+            country_code: row.country_code.clone(),
+            area_code: row.area_code.clone(),
+            number: row.number.clone(),
+            is_primary: row.is_primary,
+        }
+    }
+
+    fn with(mut self, changes: &ContactPointChanges) -> Draft {
+        if let Some(kind) = changes.kind {
+            self.kind = Some(kind);
+        }
+        for (target, change) in [
+            (&mut self.value, &changes.value),
+            (&mut self.country_code, &changes.country_code),
+            (&mut self.area_code, &changes.area_code),
+            (&mut self.number, &changes.number),
+        ] {
+            if let Some(change) = change {
+                target.clone_from(change);
+            }
+        }
+        if let Some(primary) = changes.is_primary {
+            self.is_primary = primary;
+        }
+        self
+    }
+
+    /// Check the kind's rules, reporting under `path`; normalises emails. A point without a
+    /// kind is refused here (`REQUIRED` at `kind`), so none is ever stored.
+    fn check(self, v: &mut Validation, path: &FieldPath) -> Option<NewContactPoint> {
+        let Some(kind) = self.kind else {
+            let at = path.field("kind");
+            if !v.has_error_at(&at) {
+                v.push(Problem::required("is required").at(&at));
+            }
+            return None;
+        };
+        let valid = |value| NewContactPoint {
+            kind,
+            value,
+            country_code: self.country_code.clone(),
+            area_code: self.area_code.clone(),
+            number: self.number.clone(),
+            is_primary: self.is_primary,
+        };
+        if kind.is_phone() {
+            let at = path.field("number");
+            if self.number.is_none() {
+                if !v.has_error_at(&at) {
+                    v.push(Problem::required("a phone needs a number").at(&at));
+                }
+                return None;
+            }
+            return Some(valid(self.value.clone()));
+        }
+        let mut fits = true;
+        for (field, present) in [
+            ("countryCode", self.country_code.is_some()),
+            ("areaCode", self.area_code.is_some()),
+            ("number", self.number.is_some()),
+        ] {
+            if present {
+                v.push(UserError::invalid(
+                    &path.field(field),
+                    "only phones have number parts",
+                ));
+                fits = false;
+            }
+        }
+        let value_path = path.field("value");
+        let Some(value) = self.value.clone() else {
+            if !v.has_error_at(&value_path) {
+                v.push(Problem::required("is required for this kind").at(&value_path));
+            }
+            return None;
+        };
+        let value = match kind {
+            ContactPointKind::Email => v.check(&value_path, Email::try_from(value))?.0,
+            ContactPointKind::Website => {
+                v.check(&value_path, WebsiteUrl::try_from(value.clone()))?;
+                value
+            }
+            _ => value,
+        };
+        fits.then(|| valid(Some(value)))
+    }
+}
+
+/// The kind a stored row holds; `None` for a value Kith does not know. Not
+/// `ContactPointKind::from_db`: that reads rows for output, where an unknown value is a
+/// server fault and is logged as one, while a write checking the kind's rules reports it to
+/// the client (`REQUIRED` at `kind`).
+fn kind_of(stored: &str) -> Option<ContactPointKind> {
     <ContactPointKind as async_graphql::resolver_utils::EnumType>::items()
         .iter()
         .map(|item| item.value)
-        .find(|kind| kind.as_db() == row.kind)
-}
-
-/// Check the kind's rules on the row as it would be stored; normalises emails. A row without
-/// a kind is refused here (`REQUIRED` at `kind`), so none is ever stored.
-pub fn check_kind_rules(row: &mut contact_point::Model, v: &mut Validation, path: &FieldPath) {
-    let Some(kind) = kind_of(row) else {
-        let at = path.field("kind");
-        if !v.has_error_at(&at) {
-            v.push(Problem::required("is required").at(&at));
-        }
-        return;
-    };
-    if is_phone(kind) {
-        let at = path.field("number");
-        if row.number.is_none() && !v.has_error_at(&at) {
-            v.push(Problem::required("a phone needs a number").at(&at));
-        }
-        return;
-    }
-    for (field, present) in [
-        ("countryCode", row.country_code.is_some()),
-        ("areaCode", row.area_code.is_some()),
-        ("number", row.number.is_some()),
-    ] {
-        if present {
-            v.push(UserError::invalid(
-                &path.field(field),
-                "only phones have number parts",
-            ));
-        }
-    }
-    let value_path = path.field("value");
-    let Some(value) = row.value.clone() else {
-        if !v.has_error_at(&value_path) {
-            v.push(Problem::required("is required for this kind").at(&value_path));
-        }
-        return;
-    };
-    match kind {
-        ContactPointKind::Email => {
-            if let Some(email) = v.check(&value_path, Email::try_from(value)) {
-                row.value = Some(email.0);
-            }
-        }
-        ContactPointKind::Website => {
-            v.check(&value_path, WebsiteUrl::try_from(value));
-        }
-        _ => {}
-    }
+        .find(|kind| kind.as_db() == stored)
 }
 
 #[cfg(test)]
@@ -219,14 +340,13 @@ mod tests {
             .with_writer(move || writer.clone())
             .with_max_level(tracing::Level::TRACE)
             .finish();
-        let mut v = Validation::default();
         let path = FieldPath::root("input");
 
-        tracing::subscriber::with_default(subscriber, || {
-            check_kind_rules(&mut blank_point(), &mut v, &path);
+        let merged = tracing::subscriber::with_default(subscriber, || {
+            ContactPointChanges::default().merge(&blank_point(), &path)
         });
 
-        let Err(crate::error::AppError::UserErrors(errors)) = v.finish() else {
+        let Err(crate::error::AppError::UserErrors(errors)) = merged else {
             panic!("expected a user error");
         };
         assert_eq!(errors.len(), 1);
@@ -242,9 +362,37 @@ mod tests {
     #[test]
     fn every_kind_is_recognised() {
         for item in <ContactPointKind as async_graphql::resolver_utils::EnumType>::items() {
-            let mut row = blank_point();
-            row.kind = item.value.as_db().to_owned();
-            assert_eq!(kind_of(&row), Some(item.value));
+            assert_eq!(kind_of(item.value.as_db()), Some(item.value));
         }
+    }
+
+    #[test]
+    fn a_new_email_is_normalised_and_a_phone_needs_its_number() {
+        let path = FieldPath::root("input");
+        let mut v = Validation::default();
+        let email = ContactPointChanges {
+            kind: Some(ContactPointKind::Email),
+            value: Some(Some("Ada@Example.COM".into())),
+            ..ContactPointChanges::default()
+        }
+        .into_new(&mut v, &path);
+        let phone = ContactPointChanges {
+            kind: Some(ContactPointKind::Mobile),
+            ..ContactPointChanges::default()
+        }
+        .into_new(&mut v, &path);
+
+        assert_eq!(
+            email.and_then(|point| point.value).as_deref(),
+            Some("Ada@example.com")
+        );
+        assert!(phone.is_none());
+        let Err(crate::error::AppError::UserErrors(errors)) = v.finish() else {
+            panic!("expected a user error");
+        };
+        assert_eq!(
+            errors[0].field,
+            Some(vec!["input".to_owned(), "number".to_owned()])
+        );
     }
 }

@@ -3,4 +3,6 @@
 pub mod graphql;
 pub mod input;
 pub mod loader;
+pub mod mutation;
 pub mod service;
+pub mod write;

@@ -1,5 +1,8 @@
 //! Customers: the roots of the graph.
 
 pub mod graphql;
+pub mod input;
 pub mod loader;
+pub mod mutation;
 pub mod service;
+pub mod write;

@@ -17,12 +17,14 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::body::{self, BodyError};
-use super::guard::Busy;
+use super::guard::{Busy, LIGHT_COMPLEXITY};
 use crate::auth::Principal;
+use crate::batch;
 use crate::cost::{self, Budget, CostError};
 use crate::error::AppError;
 use crate::graphql_context::Caller;
-use crate::loaders::{self, LoaderContext, RowBudget};
+use crate::loaders::{LoaderContext, RowBudget};
+use crate::schema;
 
 /// Header carrying the tracking id of a response.
 const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -184,7 +186,14 @@ async fn run_batch(
     let mut prepared = Vec::with_capacity(requests.len());
     let mut needs_database = false;
     for mut request in requests {
-        if let Err(error) = cost::check_nesting(&request.query) {
+        if let Err(error) = cost::check_text(&request.query, guard.limits.max_fields) {
+            if let CostError::TooComplex(message) = error {
+                return Err(Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    "QUERY_TOO_COMPLEX",
+                    message,
+                ));
+            }
             let error = ServerError::new(error.to_string(), None);
             prepared.push(Err(coded(error, "GRAPHQL_PARSE_FAILED")));
             continue;
@@ -228,8 +237,13 @@ async fn run_batch(
         request.operation_name = operation_name;
         prepared.push(Ok(request));
     }
+    let lane = if budget.spent().complexity <= LIGHT_COMPLEXITY {
+        &guard.light_lane
+    } else {
+        &guard.heavy_lane
+    };
     let _turn = if needs_database {
-        Some(guard.database_lane.enter().await.map_err(|Busy| {
+        Some(lane.enter().await.map_err(|Busy| {
             Refusal::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "SERVICE_UNAVAILABLE",
@@ -249,8 +263,8 @@ async fn run_batch(
     for request in prepared {
         let response = match request {
             Ok(request) => {
-                let (spawner, batches) = loaders::batch_runner();
-                let request = loaders::attach(
+                let (spawner, batches) = batch::batch_runner();
+                let request = schema::attach_loaders(
                     request.data(caller.clone()),
                     LoaderContext {
                         db: state.db.clone(),

@@ -9,13 +9,18 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use crate::config::Settings;
 use crate::cost::{CostModel, Limits};
 
-/// Requests that may use the database at once, per pooled connection: enough to keep every
-/// connection busy while some requests are between statements.
-const DATABASE_REQUESTS_PER_CONNECTION: usize = 2;
+/// Requests of one lane that may use the database at once, per pooled connection. Heavy
+/// requests then hold at most about one connection each, so a light request waits for one
+/// statement, not for a queue of them.
+const DATABASE_REQUESTS_PER_CONNECTION: usize = 1;
 
 /// Requests that may wait for a turn, per pooled connection. Beyond that a caller would only
 /// queue behind seconds of work, so it is answered 503 at once.
 const DATABASE_WAITERS_PER_CONNECTION: usize = 4;
+
+/// Complexity up to which a request is light: a point read, a short list. Light requests have
+/// a lane of their own, so a flood of heavy ones is shed without shedding them.
+pub(super) const LIGHT_COMPLEXITY: usize = 100;
 
 /// What the /graphql handler enforces, built once per server.
 pub struct RequestGuard {
@@ -25,8 +30,11 @@ pub struct RequestGuard {
     pub(super) max_body_bytes: usize,
     pub(super) max_rows: usize,
     pub(super) request_timeout: Duration,
-    /// Admission to the database: requests that touch it hold a turn while they run.
-    pub(super) database_lane: DatabaseLane,
+    /// Admission to the database for light requests ([`LIGHT_COMPLEXITY`]): they hold a turn
+    /// while they run.
+    pub(super) light_lane: DatabaseLane,
+    /// The same for every other request that touches the database.
+    pub(super) heavy_lane: DatabaseLane,
 }
 
 /// Load shedding in front of the connection pool: a bounded number of requests run, a bounded
@@ -99,7 +107,8 @@ impl RequestGuard {
             max_body_bytes: settings.max_body_bytes,
             max_rows: settings.max_rows_per_request,
             request_timeout: settings.request_timeout,
-            database_lane: DatabaseLane::new(pool, settings.db_acquire_timeout),
+            light_lane: DatabaseLane::new(pool, settings.db_acquire_timeout),
+            heavy_lane: DatabaseLane::new(pool, settings.db_acquire_timeout),
         }
     }
 }

@@ -8,37 +8,14 @@ pub use guard::RequestGuard;
 mod health;
 mod metrics;
 pub mod server;
-
-use std::sync::Arc;
+mod state;
+pub use state::AppState;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::get;
-use sea_orm::DatabaseConnection;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-
-use crate::auth::JwtKeys;
-use crate::metrics::Metrics;
-use crate::schema::KithSchema;
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    /// The GraphQL schema, with settings and the pool as schema data.
-    pub schema: KithSchema,
-    /// The limits and load shedding of `/graphql`.
-    pub guard: Arc<RequestGuard>,
-    /// The pool, for readiness checks.
-    pub db: DatabaseConnection,
-    /// Token verification keys.
-    pub keys: Arc<JwtKeys>,
-    /// Counters.
-    pub metrics: Arc<Metrics>,
-    /// A development token GraphiQL sends by default; only set when the server made up its
-    /// own signing key (no `JWT_SECRET`), so it never exposes a real credential.
-    pub playground_token: Option<String>,
-}
 
 /// Cross-origin access for browser apps served from other origins: none unless configured.
 fn cors(origins: &[String]) -> CorsLayer {

@@ -6,5 +6,6 @@ pub mod limits;
 pub mod types;
 pub mod user_error;
 
+pub use crate::error::{FieldPath, UserError, UserErrorCode};
 pub use types::*;
-pub use user_error::{FieldPath, Problem, UserError, UserErrorCode, Validation};
+pub use user_error::{Problem, Validation};

@@ -4,7 +4,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use kith::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{SECRET, TestApp, fresh_database};
+use crate::support::{SECRET, TestApp, fresh_database};
 
 const ME: &str = "{ me { subject roles } }";
 
@@ -235,7 +235,7 @@ backend_tests! {
         assert_eq!(me(roles_of(json!(["Admin", "sErViCe", "KING"]))).await, json!([]));
         assert_eq!(me(roles_of(json!(["admin", "CUSTOMER"]))).await, json!(["CUSTOMER"]));
         // A token without a known role is a caller who sees nothing, not an ADMIN.
-        crate::fixtures::customer(&app.db, "Acme").await;
+        crate::support::fixtures::customer(&app.db, "Acme").await;
         let response = app
             .graphql(Some(&roles_of(json!(["admin"]))), "{ customers { totalCount } }", json!({}))
             .await;

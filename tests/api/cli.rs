@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::{SECRET, TestApp, fresh_database};
+use crate::support::{SECRET, TestApp, fresh_database};
 
 fn kith() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kith"));

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 backend_tests! {
     async fn health_readiness_and_metrics(backend: Backend) {

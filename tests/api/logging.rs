@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
-use crate::helpers::SECRET;
+use crate::support::SECRET;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_batch_is_logged_once() {

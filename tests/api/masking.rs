@@ -3,8 +3,8 @@
 use kith::auth::Role;
 use serde_json::json;
 
-use crate::fixtures::{self, MASKED_TAX_ID, TAX_ID, World};
-use crate::helpers::TestApp;
+use crate::support::TestApp;
+use crate::support::fixtures::{self, MASKED_TAX_ID, TAX_ID, World};
 
 const SENSITIVE: &str = "query($c: ID!, $k: ID!) {
   customer(id: $c) { taxId }

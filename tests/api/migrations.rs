@@ -10,7 +10,7 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use crate::helpers::{Backend, TestApp};
+use crate::support::{Backend, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(not(kith_pg_tests), ignore = "KITH_TEST_DATABASE_URL is not set")]
@@ -104,8 +104,8 @@ mod contact_numbers_per_customer {
     };
     use uuid::Uuid;
 
-    use crate::fixtures::{self, Owner, World};
-    use crate::helpers::fresh_database;
+    use crate::support::fixtures::{self, Owner, World};
+    use crate::support::fresh_database;
 
     /// Migrations before the per-customer contact numbers.
     const BEFORE: u32 = 2;

@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::fixtures;
-use crate::helpers::{TestApp, ids};
+use crate::support::fixtures;
+use crate::support::{TestApp, ids};
 
 const PAGE: &str = "query($page: PageInput) {
   customers(page: $page) {

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp};
+use crate::support::{Backend, TestApp};
 
 const NESTED: &str = "query($size: Int!) {
   customers(page: { pageSize: $size }) {

@@ -11,8 +11,8 @@ use kith::metrics::Metrics;
 use kith::{App, Settings};
 use serde_json::{Value, json};
 
-use crate::fixtures;
-use crate::helpers::{GqlResponse, SECRET, TestApp};
+use crate::support::fixtures;
+use crate::support::{GqlResponse, SECRET, TestApp};
 
 /// The longest `/readyz` may take, whatever the database does.
 const READY_WITHIN: Duration = Duration::from_secs(1);
@@ -112,7 +112,7 @@ fn assert_unavailable(response: &GqlResponse, says: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_file_deleted_while_running_is_not_ready_and_refuses_writes() {
-    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let app = TestApp::spawn(crate::support::Backend::Sqlite).await;
     let token = app.admin();
     let created = app
         .query(&token, CREATE_CUSTOMER, json!({ "name": "Before" }))
@@ -138,7 +138,7 @@ async fn sqlite_file_deleted_while_running_is_not_ready_and_refuses_writes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_file_replaced_while_running_is_not_ready_and_refuses_writes() {
-    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let app = TestApp::spawn(crate::support::Backend::Sqlite).await;
     let token = app.admin();
     app.query(&token, CREATE_CUSTOMER, json!({ "name": "Before" }))
         .await;
@@ -162,7 +162,7 @@ async fn sqlite_file_replaced_while_running_is_not_ready_and_refuses_writes() {
 /// (`chmod 0444` would not do in CI, which runs as root and ignores file modes.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_read_only_database_is_not_ready_and_writes_say_why() {
-    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let app = TestApp::spawn(crate::support::Backend::Sqlite).await;
     app.query(&app.admin(), CREATE_CUSTOMER, json!({ "name": "Existing" }))
         .await;
     let path = sqlite_path(&app.database_url);
@@ -490,7 +490,7 @@ async fn startup_names_an_unreachable_postgres_and_a_missing_sqlite_file() {
 #[cfg_attr(not(kith_pg_tests), ignore = "KITH_TEST_DATABASE_URL is not set")]
 async fn postgres_nul_text_that_reaches_sql_is_bad_user_input() {
     use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
-    let crate::helpers::Backend::Postgres(url) = crate::helpers::Backend::postgres() else {
+    let crate::support::Backend::Postgres(url) = crate::support::Backend::postgres() else {
         unreachable!("a PostgreSQL backend");
     };
     let db = Database::connect(&url).await.expect("connect");

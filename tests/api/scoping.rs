@@ -4,8 +4,8 @@ use kith::auth::Role;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::fixtures::World;
-use crate::helpers::{TestApp, ids};
+use crate::support::fixtures::World;
+use crate::support::{TestApp, ids};
 
 /// Everything a caller can reach from the roots, in one request.
 const EVERYTHING: &str = r#"

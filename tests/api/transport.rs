@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{Backend, TestApp};
+use crate::support::{Backend, TestApp};
 
 fn host(app: &TestApp) -> String {
     app.address.trim_start_matches("http://").to_owned()

@@ -9,12 +9,12 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::contacts::{assert_ok, assert_refused, error, mutate, person, timestamp};
-use crate::customers::{
+use crate::mutations::contacts::{assert_ok, assert_refused, error, mutate, person, timestamp};
+use crate::mutations::customers::{
     ContactRows, LockedRow, addresses_among, code, id_of, payload, race_two_deletes,
 };
-use crate::fixtures::World;
-use crate::helpers::{TestApp, ids};
+use crate::support::fixtures::World;
+use crate::support::{TestApp, ids};
 
 const CREATE: &str = "mutation($input: CreateAccountInput!) {
   createAccount(input: $input) {

@@ -10,12 +10,12 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::contacts::{
+use crate::mutations::contacts::{
     Counts, address_input, assert_ok, assert_refused, attached_addresses, error, mutate,
     read_contact,
 };
-use crate::fixtures::World;
-use crate::helpers::TestApp;
+use crate::support::TestApp;
+use crate::support::fixtures::World;
 
 const ADDRESS_FIELDS: &str = "address { id line1 line2 city state postalCode isPrimary version }
   userErrors { field message code }";

@@ -6,12 +6,12 @@ use kith::input::limits::{MAX_ADDRESSES_PER_CONTACT, MAX_CONTACT_POINTS_PER_CONT
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::contacts::{
+use crate::mutations::contacts::{
     Counts, address_input, assert_ok, assert_refused, attached_addresses, error, mutate, person,
     point_rows,
 };
-use crate::fixtures::{self, World};
-use crate::helpers::TestApp;
+use crate::support::TestApp;
+use crate::support::fixtures::{self, World};
 
 const CREATE: &str = "mutation($input: CreateContactInput!) {
   createContact(input: $input) { contact { id } userErrors { field message code } }
@@ -433,7 +433,7 @@ backend_tests! {
 
 /// The stored version of a contact.
 async fn fixtures_version(app: &TestApp, id: Uuid) -> i32 {
-    crate::contacts::contact_row(&app.db, &id.to_string())
+    crate::mutations::contacts::contact_row(&app.db, &id.to_string())
         .await
         .expect("contact")
         .version

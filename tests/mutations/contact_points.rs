@@ -7,9 +7,11 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::contacts::{assert_ok, assert_refused, error, mutate, point_rows, read_contact};
-use crate::fixtures::World;
-use crate::helpers::TestApp;
+use crate::mutations::contacts::{
+    assert_ok, assert_refused, error, mutate, point_rows, read_contact,
+};
+use crate::support::TestApp;
+use crate::support::fixtures::World;
 
 const POINT_FIELDS: &str =
     "contactPoint { id kind value countryCode areaCode number formatted isPrimary version }

@@ -14,9 +14,9 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::contacts::{assert_ok, assert_refused, error, mutate, timestamp};
-use crate::fixtures::{self, MASKED_TAX_ID, Owner, TAX_ID, World};
-use crate::helpers::{GqlResponse, TestApp, ids};
+use crate::mutations::contacts::{assert_ok, assert_refused, error, mutate, timestamp};
+use crate::support::fixtures::{self, MASKED_TAX_ID, Owner, TAX_ID, World};
+use crate::support::{GqlResponse, TestApp, ids};
 
 const CREATE: &str = "mutation($input: CreateCustomerInput!) {
   createCustomer(input: $input) {
@@ -921,7 +921,7 @@ backend_tests! {
         let b_address = ContactRows::of(&app.db, &[world.b_direct])
             .await
             .address_ids()[0];
-        crate::addresses::attach_row(&app.db, world.a_direct, b_address).await;
+        crate::mutations::addresses::attach_row(&app.db, world.a_direct, b_address).await;
         let shared_a = fixtures::contact(&app.db, Owner::Shared, "Una", "Linked").await;
         fixtures::link(&app.db, world.a, shared_a).await;
         fixtures::phone(&app.db, shared_a).await;
@@ -930,7 +930,7 @@ backend_tests! {
         assert_ok(&delete(&app, world.a).await);
 
         assert_eq!(
-            crate::contacts::attached_addresses(&app.db, world.b_direct).await,
+            crate::mutations::contacts::attached_addresses(&app.db, world.b_direct).await,
             vec![b_address],
             "b's contact keeps the address a's contact shared"
         );

@@ -10,9 +10,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::contacts::{Counts, assert_ok, assert_refused, contact_row, error, mutate, person};
-use crate::fixtures::World;
-use crate::helpers::TestApp;
+use crate::mutations::contacts::{
+    Counts, assert_ok, assert_refused, contact_row, error, mutate, person,
+};
+use crate::support::TestApp;
+use crate::support::fixtures::World;
 
 const CREATE: &str = "mutation($input: CreateContactInput!) {
   createContact(input: $input) { contact { id contactNumber } userErrors { field message code } }

@@ -3,13 +3,25 @@
 use kith::auth::Role;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
-use crate::fixtures::World;
-use crate::helpers::TestApp;
+use crate::mutations::addresses::attach_row;
+use crate::mutations::contacts::with_fields;
+use crate::support::TestApp;
+use crate::support::fixtures::{self, World};
 
 const PATCH: &str = "mutation($id: ID!, $patch: ContactPatchInput!, $v: Int) {
   patchContact(id: $id, patch: $patch, expectedVersion: $v) {
     contact { id version position contactPoints { id kind formatted isPrimary } addresses { id city isPrimary } }
+    results { patchClientId entity action id }
+    userErrors { field message code }
+  }
+}";
+
+/// `PATCH` with every field of the contact, for a snapshot of the whole payload.
+const PATCH_WHOLE: &str = "mutation($id: ID!, $patch: ContactPatchInput!, $v: Int) {
+  patchContact(id: $id, patch: $patch, expectedVersion: $v) {
+    contact { ...ContactFields }
     results { patchClientId entity action id }
     userErrors { field message code }
   }
@@ -46,6 +58,51 @@ async fn children(app: &TestApp, id: uuid::Uuid) -> Value {
 }
 
 backend_tests! {
+    async fn a_patch_of_every_kind_as_a_whole(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let world = World::create(&app.db).await;
+        let contact = world.a_direct;
+        let phone = children(&app, contact).await["contactPoints"][0]["id"].clone();
+        let home = children(&app, contact).await["addresses"][0]["id"].clone();
+        let second_phone = fixtures::phone(&app.db, contact).await;
+        let old_address = fixtures::address(&app.db, contact, "Bristol", false).await;
+        // An address shared with another contact, to detach, and one of a third, to attach.
+        let borrowed = children(&app, world.a_account_contact).await["addresses"][0]["id"].clone();
+        let borrowed = Uuid::parse_str(borrowed.as_str().expect("id")).expect("uuid");
+        attach_row(&app.db, contact, borrowed).await;
+        let to_attach = children(&app, world.shared_ab).await["addresses"][0]["id"].clone();
+
+        let response = app
+            .graphql(
+                Some(&app.admin()),
+                &with_fields(PATCH_WHOLE),
+                json!({
+                    "id": contact,
+                    "v": 1,
+                    "patch": {
+                        "contact": { "title": "Countess", "position": "CTO" },
+                        "contactPoints": [
+                            { "patchType": "UPDATE", "patchClientId": "1", "id": phone, "number": "5550000" },
+                            { "patchType": "CREATE", "patchClientId": "2", "kind": "EMAIL", "value": "ada@Example.com" },
+                            { "patchType": "DELETE", "patchClientId": "3", "id": second_phone },
+                        ],
+                        "addresses": [
+                            { "patchType": "CREATE", "patchClientId": "4", "line1": "9 New Rd", "city": "York",
+                              "state": "NYK", "postalCode": "YO1 7HH", "isPrimary": true },
+                            { "patchType": "UPDATE", "patchClientId": "5", "id": home, "city": "Leeds" },
+                            { "patchType": "DELETE", "patchClientId": "6", "id": old_address },
+                            { "patchType": "ATTACH", "patchClientId": "7", "id": to_attach },
+                            { "patchType": "DETACH", "patchClientId": "borrowed", "id": borrowed },
+                        ],
+                    },
+                }),
+            )
+            .await;
+
+        assert_eq!(response.data()["patchContact"]["userErrors"], json!([]));
+        assert_response_snapshot!("patch_contact", response.body);
+    }
+
     async fn applies_every_kind_of_item_in_order(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let world = World::create(&app.db).await;

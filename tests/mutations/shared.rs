@@ -6,11 +6,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::contacts::{
+use crate::mutations::contacts::{
     Counts, assert_ok, assert_refused, contact_row, error, mutate, read_contact, with_fields,
 };
-use crate::fixtures::{self, Owner, World};
-use crate::helpers::{TestApp, ids};
+use crate::support::fixtures::{self, Owner, World};
+use crate::support::{TestApp, ids};
 
 const CONVERT: &str = r#"
 mutation($id: ID!) {
@@ -84,6 +84,44 @@ fn sorted(mut ids: Vec<Uuid>) -> Vec<Uuid> {
 }
 
 backend_tests! {
+    async fn convert_add_and_remove_as_a_whole(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let world = World::create(&app.db).await;
+        let admin = app.admin();
+        let contact = world.a_direct;
+        let whole = |mutation: &str| {
+            with_fields(&format!(
+                "mutation($customerId: ID!, $contactId: ID!) {{
+                   {mutation}(customerId: $customerId, contactId: $contactId) {{
+                     contact {{ ...ContactFields }} userErrors {{ field message code }} }} }}"
+            ))
+        };
+
+        let converted = app
+            .graphql(Some(&admin), &with_fields(CONVERT), json!({ "id": contact }))
+            .await;
+        let added = app
+            .graphql(
+                Some(&admin),
+                &whole("addSharedContact"),
+                json!({ "customerId": world.b, "contactId": contact }),
+            )
+            .await;
+        let removed = app
+            .graphql(
+                Some(&admin),
+                &whole("removeSharedContact"),
+                json!({ "customerId": world.a, "contactId": contact }),
+            )
+            .await;
+
+        let steps = [&converted, &added, &removed];
+        for (step, field) in steps.iter().zip(["convertToSharedContact", "addSharedContact", "removeSharedContact"]) {
+            assert_ok(&step.data()[field]);
+        }
+        assert_response_snapshot!("shared_contact_lifecycle", steps.map(|step| &step.body));
+    }
+
     async fn a_direct_contact_becomes_shared_and_stays_linked(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let world = World::create(&app.db).await;

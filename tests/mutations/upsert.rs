@@ -6,12 +6,12 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::contacts::{
+use crate::mutations::contacts::{
     Counts, address_input, assert_refused, attached_addresses, contact_row, error,
     fail_address_inserts_in, person, point_rows, with_fields,
 };
-use crate::fixtures::World;
-use crate::helpers::TestApp;
+use crate::support::TestApp;
+use crate::support::fixtures::World;
 
 const SAVE: &str = r#"
 mutation($input: SaveContactInput!) {
@@ -70,6 +70,41 @@ fn cities(list: &[(&str, bool)]) -> Vec<(String, bool)> {
 }
 
 backend_tests! {
+    async fn create_then_update_as_a_whole(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let world = World::create(&app.db).await;
+        let admin = app.admin();
+        let mut create = person(json!({ "customerId": world.a }), "Ada", "Byron");
+        create["contactNumber"] = json!("S-1");
+        create["role"] = json!("PRIMARY");
+        create["position"] = json!("Poet");
+        create["emailAddress"] = json!("ada@example.com");
+        create["primaryAddress"] = address_input("London");
+        create["addresses"] = json!([address_input("Paris")]);
+        create["contactPoints"] = json!([
+            { "kind": "PHONE", "countryCode": "44", "areaCode": "20", "number": "7946 0001" },
+            { "kind": "EMAIL", "value": "ada@example.com", "isPrimary": true },
+        ]);
+        // Matched by number; the lists given replace the stored ones.
+        let update = json!({
+            "contactNumber": "S-1",
+            "position": "Analyst",
+            "addresses": [address_input("Rome")],
+            "contactPoints": [{ "kind": "MOBILE", "countryCode": "44", "number": "7700 900123" }],
+        });
+
+        let created = app
+            .graphql(Some(&admin), &with_fields(SAVE), json!({ "input": create }))
+            .await;
+        let updated = app
+            .graphql(Some(&admin), &with_fields(SAVE), json!({ "input": update }))
+            .await;
+
+        saved(&created.data()["saveContact"], true);
+        saved(&updated.data()["saveContact"], false);
+        assert_response_snapshot!("save_contact_create_then_update", [&created.body, &updated.body]);
+    }
+
     async fn save_creates_then_updates_by_contact_number(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let world = World::create(&app.db).await;

@@ -1,4 +1,9 @@
-//! The test harness: `TestApp::spawn(backend)` and friends.
+//! The test harness every suite shares: `TestApp::spawn(backend)` and friends, the
+//! `backend_tests!` macro, and the `fixtures` that arrange data below the API.
+
+pub mod fixtures;
+#[macro_use]
+pub mod snapshot;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,26 +43,24 @@ impl Backend {
 macro_rules! backend_tests {
     ($( $(#[$meta:meta])* async fn $name:ident($backend:ident: Backend) $body:block )*) => {
         mod sqlite {
-            #[allow(unused_imports)]
             use super::*;
             $(
                 $(#[$meta])*
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let $backend = $crate::helpers::Backend::Sqlite;
+                    let $backend = $crate::support::Backend::Sqlite;
                     $body
                 }
             )*
         }
         mod postgres {
-            #[allow(unused_imports)]
             use super::*;
             $(
                 $(#[$meta])*
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 #[cfg_attr(not(kith_pg_tests), ignore = "KITH_TEST_DATABASE_URL is not set")]
                 async fn $name() {
-                    let $backend = $crate::helpers::Backend::postgres();
+                    let $backend = $crate::support::Backend::postgres();
                     $body
                 }
             )*

@@ -1,4 +1,5 @@
-//! Arranging data directly in the test database (the write API arrives with mutations).
+//! Arranging data directly in the test database, below the API, so a test of one operation
+//! does not depend on the others working.
 
 use chrono::Utc;
 use entity::{

@@ -1,0 +1,28 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use super::guard::RequestGuard;
+use crate::auth::JwtKeys;
+use crate::metrics::Metrics;
+use crate::schema::KithSchema;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The GraphQL schema, with settings and the pool as schema data.
+    pub schema: KithSchema,
+    /// The limits and load shedding of `/graphql`.
+    pub guard: Arc<RequestGuard>,
+    /// The pool, for readiness checks.
+    pub db: DatabaseConnection,
+    /// Token verification keys.
+    pub keys: Arc<JwtKeys>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// A development token GraphiQL sends by default; only set when the server made up its
+    /// own signing key (no `JWT_SECRET`), so it never exposes a real credential.
+    pub playground_token: Option<String>,
+}
