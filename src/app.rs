@@ -24,7 +24,7 @@ const DEV_TOKEN_TTL: Duration = Duration::from_secs(12 * 3600);
 /// A bound, ready-to-run server.
 pub struct App {
     listener: TcpListener,
-    cors_origins: Vec<String>,
+    cors: tower_http::cors::CorsLayer,
     state: AppState,
     dev_token: Option<String>,
     limits: ServerLimits,
@@ -75,7 +75,7 @@ impl App {
             // timeout, and for its response to be written.
             drain_timeout: settings.request_timeout + HEADER_READ_TIMEOUT,
         };
-        let cors_origins = settings.cors_origins.clone();
+        let cors = http::cors(&settings);
         let settings = Arc::new(settings);
         let state = AppState {
             schema: schema::build(settings.clone(), db.clone()),
@@ -87,7 +87,7 @@ impl App {
         };
         Ok(App {
             listener,
-            cors_origins,
+            cors,
             state,
             dev_token,
             limits,
@@ -144,7 +144,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let db = self.state.db.clone();
-        let router = http::router(self.state, &self.cors_origins);
+        let router = http::router(self.state, self.cors);
         server::serve(self.listener, router, self.limits, shutdown).await?;
         if let Err(error) = db.close().await {
             tracing::warn!(%error, "closing the database pool failed");

@@ -4,12 +4,11 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 use uuid::Uuid;
 
 use crate::app::App;
 use crate::auth::jwt::parse_ttl;
-use crate::auth::{JwtKeys, Role};
+use crate::auth::{JwtKeys, Role, UNMASK_TAX_ID_PERMISSION};
 use crate::config::Settings;
 use crate::error::{AppError, Result};
 use crate::metrics::Metrics;
@@ -43,8 +42,8 @@ enum Command {
         /// Customer the caller acts for (repeatable).
         #[arg(long = "customer")]
         customers: Vec<Uuid>,
-        /// Permission to grant (repeatable), e.g. `restunmasktaxid`.
-        #[arg(long = "permission")]
+        /// Permission to grant (repeatable): `restunmasktaxid` (taxId and bank details unmasked).
+        #[arg(long = "permission", value_parser = parse_permission)]
         permissions: Vec<String>,
         /// Lifetime, e.g. 90s, 15m, 1h, 7d.
         #[arg(long, default_value = "1h", value_parser = parse_ttl)]
@@ -74,14 +73,29 @@ fn parse_role(text: &str) -> std::result::Result<Role, String> {
     })
 }
 
-/// Log to stderr; `RUST_LOG` overrides the default level.
-pub fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+/// The permissions Kith checks: a token carrying any other would grant nothing, so a typo
+/// on the command line is an error rather than a token that silently does less.
+const PERMISSIONS: [&str; 1] = [UNMASK_TAX_ID_PERMISSION];
+
+/// A permission on the command line, in any case; the token carries the canonical spelling.
+fn parse_permission(text: &str) -> std::result::Result<String, String> {
+    PERMISSIONS
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(text.trim()))
+        .map(|known| (*known).to_owned())
+        .ok_or_else(|| {
+            format!(
+                "unknown permission `{text}` (known: {})",
+                PERMISSIONS.join(", ")
+            )
+        })
+}
+
+/// Log to stderr in the configured format (`KITH_LOG_FORMAT`), `RUST_LOG` overriding the
+/// default level, and export traces when `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Keep the
+/// guard until the process ends: dropping it sends the last spans.
+pub fn init_tracing(cli: &Cli) -> crate::telemetry::Telemetry {
+    crate::telemetry::init(cli.settings.log_format)
 }
 
 /// Run the chosen subcommand.
@@ -90,14 +104,21 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => serve(settings, demo).await,
         Command::Migrate => {
-            db::connect(
+            let (_, applied) = db::connect_reporting(
                 &settings.database_url,
                 1,
                 settings.db_acquire_timeout,
                 Default::default(),
             )
             .await?;
-            println!("migrations applied");
+            if applied.is_empty() {
+                println!("no pending migrations: the database is up to date");
+            } else {
+                println!("applied {} migration(s):", applied.len());
+                for name in applied {
+                    println!("  {name}");
+                }
+            }
             Ok(())
         }
         Command::Token {
@@ -130,12 +151,32 @@ pub async fn run(cli: Cli) -> Result<()> {
                 Default::default(),
             )
             .await?;
+            refuse_a_second_seed(&db, seed).await?;
             let started = std::time::Instant::now();
             let counts = seed::seed(&db, customers, seed).await?;
             println!("{counts} in {:.1}s", started.elapsed().as_secs_f64());
             Ok(())
         }
     }
+}
+
+/// `kith seed` twice with one seed would insert the same customer numbers again and fail
+/// on the database's UNIQUE constraint half-way through: say so before writing anything.
+/// (The seed's first customer is numbered `C{seed}-0000000`.)
+async fn refuse_a_second_seed(db: &sea_orm::DatabaseConnection, seed: u64) -> Result<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let first = format!("C{seed}-{:07}", 0);
+    let seeded = entity::customer::Entity::find()
+        .filter(entity::customer::Column::CustomerNumber.eq(first.as_str()))
+        .count(db)
+        .await?;
+    if seeded > 0 {
+        return Err(AppError::BadUserInput(format!(
+            "this database was already seeded with --seed {seed} (customer {first} exists): \
+             seed a fresh database, or pass another --seed to add different data"
+        )));
+    }
+    Ok(())
 }
 
 async fn serve(settings: Settings, demo: bool) -> Result<()> {

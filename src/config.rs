@@ -102,17 +102,44 @@ pub struct Settings {
 
     /// Browser origins allowed to call the API (comma-separated, e.g.
     /// `https://app.example.com`), or `*` for any. Unset: no cross-origin access.
-    #[arg(long, env = "KITH_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    #[arg(long, env = "KITH_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin, global = true)]
     pub cors_origins: Vec<String>,
 
-    /// Address `serve` listens on.
+    /// Request headers a cross-origin browser app may send (comma-separated).
+    #[arg(
+        long,
+        env = "KITH_CORS_HEADERS",
+        value_delimiter = ',',
+        value_parser = header_name,
+        default_values = DEFAULT_CORS_HEADERS,
+        global = true
+    )]
+    pub cors_headers: Vec<String>,
+
+    /// Address `serve` listens on: `IP:PORT` or `HOST:PORT` (e.g. `localhost:8080`).
     #[arg(
         long = "bind",
         env = "KITH_BIND",
         default_value = "127.0.0.1:8080",
+        value_parser = resolve_bind,
         global = true
     )]
     pub bind: SocketAddr,
+
+    /// Log format on stderr: `text` (coloured only on a terminal) or `json` (one object a
+    /// line).
+    #[arg(long, env = "KITH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (`KITH_LOG_FORMAT`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines, coloured only when stderr is a terminal.
+    #[default]
+    Text,
+    /// One JSON object a line, its fields at the top level.
+    Json,
 }
 
 impl Settings {
@@ -138,7 +165,9 @@ impl Settings {
             max_page_size: 100,
             introspection: true,
             cors_origins: Vec::new(),
+            cors_headers: DEFAULT_CORS_HEADERS.map(String::from).to_vec(),
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -150,6 +179,121 @@ fn positive(text: &str) -> Result<usize, String> {
         Ok(value) => Ok(value),
         Err(_) => Err(format!("`{text}` is not a whole number")),
     }
+}
+
+// CORS and the listening address (issue 12): checked when parsed, so a typo refuses to start.
+
+/// The request headers browser apps send by default: credentials and JSON, plus request
+/// correlation (`x-request-id`, W3C `traceparent`) and the client identification Apollo
+/// clients add.
+pub const DEFAULT_CORS_HEADERS: [&str; 6] = [
+    "authorization",
+    "content-type",
+    "x-request-id",
+    "traceparent",
+    "apollographql-client-name",
+    "apollographql-client-version",
+];
+
+/// One entry of `KITH_CORS_ORIGINS`: `*`, or an origin as browsers send it in `Origin`
+/// (`scheme://host[:port]`, no path), normalised to that form: browsers lowercase the scheme
+/// and host and leave out a default port, and the comparison is byte for byte.
+fn cors_origin(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text == "*" {
+        return Ok(text.to_owned());
+    }
+    let refuse = |why: &str| {
+        Err(format!(
+            "`{text}` is not an origin: {why} (expected `scheme://host[:port]`, e.g. \
+             `https://app.example.com`, or `*`)"
+        ))
+    };
+    if text.is_empty() {
+        return refuse("it is empty (a stray comma?)");
+    }
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return refuse("no scheme");
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok {
+        return refuse("the scheme is not valid");
+    }
+    if rest.is_empty() {
+        return refuse("no host");
+    }
+    if rest.contains(['/', '?', '#']) {
+        return refuse("an origin has no path, query or fragment (not even a trailing `/`)");
+    }
+    if rest.contains('@') {
+        return refuse("an origin has no user name or password");
+    }
+    let authority: axum::http::uri::Authority = match rest.parse() {
+        Ok(authority) => authority,
+        Err(_) => return refuse("the host or port is not valid"),
+    };
+    let host = authority.host().to_ascii_lowercase();
+    if host.is_empty() {
+        return refuse("no host");
+    }
+    let default_port = match scheme.as_str() {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    };
+    // What follows the host: nothing, or `:PORT`.
+    let port = match &authority.as_str()[authority.host().len()..] {
+        "" => None,
+        text => match text.strip_prefix(':').map(str::parse::<u16>) {
+            Some(Ok(port)) => Some(port),
+            _ => return refuse("the port is not a number from 0 to 65535"),
+        },
+    };
+    match port {
+        Some(port) if Some(port) != default_port => Ok(format!("{scheme}://{host}:{port}")),
+        _ => Ok(format!("{scheme}://{host}")),
+    }
+}
+
+/// One entry of `KITH_CORS_HEADERS`: a header name, lowercased as HTTP/2 and the
+/// `Access-Control-Request-Headers` of browsers spell it.
+fn header_name(text: &str) -> Result<String, String> {
+    let name = text.trim().to_ascii_lowercase();
+    match axum::http::HeaderName::from_bytes(name.as_bytes()) {
+        Ok(_) => Ok(name),
+        Err(_) => Err(format!("`{text}` is not a header name")),
+    }
+}
+
+/// `KITH_BIND`: an `IP:PORT`, or a `HOST:PORT` resolved now. Of several addresses (`localhost`
+/// is often both `::1` and `127.0.0.1`) the first IPv4 one is taken, the one an `http://HOST`
+/// URL reaches on every client.
+fn resolve_bind(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        return Ok(address);
+    }
+    if text
+        .rsplit_once(':')
+        .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+    {
+        return Err(format!(
+            "`{text}` is not HOST:PORT (e.g. 127.0.0.1:8080, localhost:8080 or [::1]:8080)"
+        ));
+    }
+    let addresses: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(text)
+        .map_err(|error| format!("cannot resolve `{text}`: {error}"))?
+        .collect();
+    addresses
+        .iter()
+        .find(|address| address.is_ipv4())
+        .or_else(|| addresses.first())
+        .copied()
+        .ok_or_else(|| format!("`{text}` resolves to no address"))
 }
 
 /// A duration such as `500ms`, `30s`, `15m`, `1h`, `7d`, or a bare number of seconds.
@@ -197,6 +341,54 @@ mod tests {
         assert!(parse_duration("h").is_err());
         assert!(parse_duration("3w").is_err());
         assert!(parse_duration("0s").is_err());
+    }
+
+    #[test]
+    fn origins_are_checked_and_normalised() {
+        assert_eq!(cors_origin("*"), Ok("*".into()));
+        assert_eq!(
+            cors_origin(" https://App.Example.com "),
+            Ok("https://app.example.com".into())
+        );
+        assert_eq!(
+            cors_origin("https://app.example.com:443"),
+            Ok("https://app.example.com".into())
+        );
+        assert_eq!(
+            cors_origin("http://localhost:3000"),
+            Ok("http://localhost:3000".into())
+        );
+        assert_eq!(
+            cors_origin("http://[::1]:3000"),
+            Ok("http://[::1]:3000".into())
+        );
+        for bad in [
+            "",
+            "app.example.com",
+            "https://",
+            "https://app.example.com/",
+            "https://app.example.com/path",
+            "https://user@app.example.com",
+            "https://app.example.com:99999",
+            "https://app.example.com:",
+            "https://app example.com",
+            "1http://app.example.com",
+        ] {
+            assert!(cors_origin(bad).is_err(), "{bad:?} is not an origin");
+        }
+    }
+
+    #[test]
+    fn bind_addresses_resolve_host_names() {
+        assert_eq!(
+            resolve_bind("127.0.0.1:0"),
+            Ok(SocketAddr::from(([127, 0, 0, 1], 0)))
+        );
+        let local = resolve_bind("localhost:8080").expect("localhost resolves");
+        assert!(local.ip().is_loopback());
+        assert_eq!(local.port(), 8080);
+        assert!(resolve_bind("localhost").is_err(), "a port is required");
+        assert!(resolve_bind("localhost:http").is_err());
     }
 
     #[test]

@@ -40,6 +40,19 @@ pub async fn connect(
     acquire_timeout: Duration,
     metrics: Arc<Metrics>,
 ) -> Result<DatabaseConnection> {
+    connect_reporting(database_url, max_connections, acquire_timeout, metrics)
+        .await
+        .map(|(db, _)| db)
+}
+
+/// As [`connect`], also naming the migrations it applied, oldest first (none when the
+/// database was up to date): what `kith migrate` reports.
+pub async fn connect_reporting(
+    database_url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    metrics: Arc<Metrics>,
+) -> Result<(DatabaseConnection, Vec<String>)> {
     let sqlite = database_url.starts_with("sqlite:");
     let mut options = ConnectOptions::new(database_url);
     // sea-orm turns a connect timeout into the pool's acquire timeout too: set only the one.
@@ -70,12 +83,50 @@ pub async fn connect(
         Err(_) => return Err(cannot_connect(database_url, budget, None)),
     };
     remember_sqlite_file(&db);
+    let system = if sqlite { "sqlite" } else { "postgresql" };
     db.set_metric_callback(move |info| {
         metrics.record_db_query(info.elapsed, info.failed);
+        trace_statement(info, system);
         tracing::trace!(target: "kith::sql", elapsed = ?info.elapsed, sql = %info.statement.sql);
     });
-    migrate(&db).await?;
-    Ok(db)
+    let applied = migrate(&db).await?;
+    Ok((db, applied))
+}
+
+/// A span for one SQL statement, a child of the request's trace span and timed by the driver
+/// (the callback runs once the statement is done): only while a trace is being recorded,
+/// that is when traces are exported (`crate::telemetry`) and the request is sampled.
+fn trace_statement(info: &sea_orm::metric::Info<'_>, system: &'static str) {
+    use opentelemetry::KeyValue;
+    use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer};
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+    let parent = tracing::Span::current().context();
+    if !parent.span().span_context().is_sampled() {
+        return;
+    }
+    let end = std::time::SystemTime::now();
+    let start = end.checked_sub(info.elapsed).unwrap_or(end);
+    let sql = &info.statement.sql;
+    let operation = sql
+        .split_whitespace()
+        .next()
+        .unwrap_or("SQL")
+        .to_ascii_uppercase();
+    let tracer = opentelemetry::global::tracer("kith");
+    let mut span = tracer
+        .span_builder(operation)
+        .with_kind(SpanKind::Client)
+        .with_start_time(start)
+        .with_attributes([
+            KeyValue::new("db.system.name", system),
+            KeyValue::new("db.query.text", sql.clone()),
+        ])
+        .start_with_context(&tracer, &parent);
+    if info.failed {
+        span.set_status(Status::error("the statement failed"));
+    }
+    span.end_with_timestamp(end);
 }
 
 /// A start-up failure that says where Kith looked and what to try: the host and port of a
@@ -143,11 +194,25 @@ const MIGRATION_LOCK_KEY: i64 = 0x006b_6974_686d_6967; // "kithmig" in ASCII
 
 /// Apply pending migrations. On PostgreSQL, several instances may start at once against one
 /// database: a session-level advisory lock lets exactly one migrate while the others wait,
-/// then find nothing left to do.
-async fn migrate(db: &DatabaseConnection) -> Result<()> {
+/// then find nothing left to do. Returns the names of the migrations applied.
+async fn migrate(db: &DatabaseConnection) -> Result<Vec<String>> {
     let failed = |error: DbErr| AppError::internal_from("migration failed", error);
+    // Listed where they run (under the lock on PostgreSQL), so an instance that waited for
+    // another one's migrations does not claim them.
+    let up = || async {
+        let pending: Vec<String> = Migrator::get_pending_migrations(db)
+            .await?
+            .iter()
+            .map(|migration| migration.name().to_owned())
+            .collect();
+        Migrator::up(db, None).await?;
+        if !pending.is_empty() {
+            tracing::info!(migrations = ?pending, "migrations applied");
+        }
+        Ok::<_, DbErr>(pending)
+    };
     if db.get_database_backend() != DbBackend::Postgres {
-        return Migrator::up(db, None).await.map_err(failed);
+        return up().await.map_err(failed);
     }
     let pool = db.get_postgres_connection_pool();
     let lock_failed = |error: sqlx::Error| AppError::internal_from("migration lock", error);
@@ -157,7 +222,7 @@ async fn migrate(db: &DatabaseConnection) -> Result<()> {
         .execute(&mut *lock_holder)
         .await
         .map_err(lock_failed)?;
-    let outcome = Migrator::up(db, None).await.map_err(failed);
+    let outcome = up().await.map_err(failed);
     let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(MIGRATION_LOCK_KEY)
         .execute(&mut *lock_holder)
@@ -167,9 +232,9 @@ async fn migrate(db: &DatabaseConnection) -> Result<()> {
         tracing::warn!(%error, "releasing the migration lock failed; closing its connection");
         lock_holder.detach();
     }
-    outcome?;
+    let applied = outcome?;
     warn_without_search_index(db).await;
-    Ok(())
+    Ok(applied)
 }
 
 /// Tell the operator when contact search has no trigram index: the migration skips it where

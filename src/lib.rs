@@ -28,6 +28,7 @@ pub mod payload;
 pub mod schema;
 pub mod seed;
 pub mod shared_link;
+pub mod telemetry;
 pub mod text_search;
 pub mod write;
 

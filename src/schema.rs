@@ -25,13 +25,16 @@ use crate::loaders::{LoaderContext, data_loader};
 use crate::shared_link::loader::LinkedCustomersByContact;
 use crate::shared_link::mutation::SharedLinkMutation;
 
+// The root types carry the names public GraphQL APIs and codegen tools default to: `Query`
+// and `Mutation` (and `Subscription` once there is one).
+
 /// Every query of the API.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(AuthQuery, CustomerQuery, AccountQuery, ContactQuery);
+pub struct Query(AuthQuery, CustomerQuery, AccountQuery, ContactQuery);
 
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(
+pub struct Mutation(
     // In the order the schema lists their mutations.
     CustomerMutation,
     AccountMutation,
@@ -43,14 +46,10 @@ pub struct MutationRoot(
 );
 
 /// Kith's schema type.
-pub type KithSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type KithSchema = Schema<Query, Mutation, EmptySubscription>;
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(
-        QueryRoot::default(),
-        MutationRoot::default(),
-        EmptySubscription,
-    )
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
 /// The schema served by a running server.

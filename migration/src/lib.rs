@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_graph;
 mod m20261124_000002_contact_search_index;
 mod m20261124_000003_contact_number_per_customer;
+mod m20261126_000004_region_names;
 
 /// Every migration Kith knows, in order.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_graph::Migration),
             Box::new(m20261124_000002_contact_search_index::Migration),
             Box::new(m20261124_000003_contact_number_per_customer::Migration),
+            Box::new(m20261126_000004_region_names::Migration),
         ]
     }
 }

@@ -53,7 +53,7 @@ impl Address {
     async fn city(&self) -> &str {
         &self.address.city
     }
-    /// State, province or region code (e.g. `CA`, `NSW`).
+    /// State, province or region, a code or a name (e.g. `CA`, `New South Wales`).
     async fn state(&self) -> &str {
         &self.address.state_code
     }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::db_enum::db_enum;
 use crate::error::{AppError, FieldPath, Result, UserError};
 use crate::input::{
-    AddressLine, City, CountryCode, Latitude, Longitude, Name, PostalCode, Problem, StateCode,
+    AddressLine, City, CountryCode, Latitude, Longitude, Name, PostalCode, Problem, Region,
     Validation, parse_uuid,
 };
 
@@ -45,7 +45,8 @@ pub struct AddressInput {
     pub line4: MaybeUndefined<String>,
     /// City or town.
     pub city: MaybeUndefined<String>,
-    /// State, province or region code (e.g. `CA`, `NSW`).
+    /// State, province or region, a code or a name of up to 100 characters (e.g. `CA`,
+    /// `New South Wales`), stored as given.
     pub state: MaybeUndefined<String>,
     /// State name (e.g. `California`).
     pub state_name: MaybeUndefined<String>,
@@ -91,7 +92,7 @@ pub struct NewAddress {
     pub line4: Option<String>,
     /// City or town.
     pub city: String,
-    /// State, province or region code.
+    /// State, province or region, a code or a name.
     pub state: String,
     /// State name.
     pub state_name: Option<String>,
@@ -162,7 +163,7 @@ impl AddressInput {
         let line3 = line(v, "line3", self.line3);
         let line4 = line(v, "line4", self.line4);
         let city: Option<City> = v.non_nullable(&path.field("city"), self.city);
-        let state: Option<StateCode> = v.non_nullable(&path.field("state"), self.state);
+        let state: Option<Region> = v.non_nullable(&path.field("state"), self.state);
         let state_name: Option<Option<Name>> =
             v.nullable(&path.field("stateName"), self.state_name);
         let postal_code: Option<PostalCode> =

@@ -431,47 +431,15 @@ pub fn random_secret() -> String {
     format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
 }
 
-/// Parse a lifetime such as `90s`, `15m`, `1h` or `7d`.
+/// Parse a token lifetime such as `90s`, `15m`, `1h` or `7d` (a positive duration, as every
+/// duration setting is parsed).
 pub fn parse_ttl(text: &str) -> std::result::Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let amount: u64 = digits
-        .parse()
-        .map_err(|_| format!("`{text}` is not a lifetime like 90s, 15m, 1h or 7d"))?;
-    let seconds = match unit {
-        "s" | "" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => {
-            return Err(format!(
-                "unknown unit `{unit}` in `{text}` (use s, m, h or d)"
-            ));
-        }
-    };
-    if amount == 0 {
-        return Err("a token lifetime must be positive".into());
-    }
-    Ok(Duration::from_secs(amount * seconds))
+    crate::config::parse_duration(text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_lifetimes() {
-        assert_eq!(parse_ttl("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_ttl("15m"), Ok(Duration::from_secs(900)));
-        assert_eq!(parse_ttl("7d"), Ok(Duration::from_secs(604_800)));
-        assert_eq!(parse_ttl("45"), Ok(Duration::from_secs(45)));
-        assert!(parse_ttl("h").is_err());
-        assert!(parse_ttl("3w").is_err());
-        assert!(parse_ttl("0s").is_err());
-    }
 
     #[test]
     fn splits_pem_bundles_ignoring_notes_and_crlf() {

@@ -35,8 +35,9 @@ pub struct SaveContactPayload {
 /// What one patch item did.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct PatchResult {
-    /// The item's `patchClientId`; null for the contact's own fields.
-    pub patch_client_id: Option<String>,
+    /// The item's `patchClientId` as sent (a number in its string form: `1` gives `"1"`);
+    /// null for the contact's own fields.
+    pub patch_client_id: Option<ID>,
     /// The kind of object.
     pub entity: PatchEntity,
     /// What happened to it.
@@ -48,7 +49,7 @@ pub struct PatchResult {
 impl From<AppliedItem> for PatchResult {
     fn from(item: AppliedItem) -> PatchResult {
         PatchResult {
-            patch_client_id: item.client_id,
+            patch_client_id: item.client_id.map(ID),
             entity: item.entity,
             action: item.action,
             id: ID(item.id.to_string()),

@@ -1,9 +1,17 @@
-//! Reading a request body no further than its limit (`KITH_MAX_BODY_BYTES`).
+//! Reading a GraphQL request as GraphQL over HTTP encodes it: a body no further than its limit
+//! (`KITH_MAX_BODY_BYTES`), its media type, and the parameters it carries, in a POST's JSON
+//! body or a GET's query string. Parameters are checked as the spec types them (`query` a
+//! string and required; `operationName` a string, `variables` and `extensions` maps, each may
+//! be null): async-graphql's own decoding takes a missing `query` for an empty one.
 
 use std::time::Duration;
 
+use async_graphql::{BatchRequest, Extensions, Request, Variables};
 use axum::body::{Body, Bytes};
+use axum::extract::Query;
+use axum::http::{HeaderMap, Uri, header};
 use http_body_util::BodyExt;
+use serde::Deserialize;
 
 /// After refusing a body, how much more of it is read and thrown away, and for how long: a
 /// client still sending when the 413 goes out would otherwise see its connection reset before
@@ -56,9 +64,209 @@ async fn drain(mut body: Body) {
     }
 }
 
+/// The one media type a POST body may have (spec: "MUST support application/json").
+const JSON: &str = "application/json";
+
+/// Why a POST body's media type is refused: no `Content-Type`, several, or one other than
+/// `application/json` in UTF-8. `text/plain` and form bodies are not read as JSON: browsers
+/// send those cross-origin without a preflight.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UnsupportedMediaType(pub String);
+
+/// Accept `application/json` (any case, with a `charset` of UTF-8 or none), nothing else.
+pub fn check_media_type(headers: &HeaderMap) -> Result<(), UnsupportedMediaType> {
+    let mut values = headers.get_all(header::CONTENT_TYPE).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err(UnsupportedMediaType(format!(
+            "a POST must say `Content-Type: {JSON}` (once)"
+        )));
+    };
+    let refused = || {
+        UnsupportedMediaType(format!(
+            "a POST body must be `{JSON}` in UTF-8, not `{}`",
+            String::from_utf8_lossy(value.as_bytes())
+        ))
+    };
+    let text = value.to_str().map_err(|_| refused())?;
+    let mut parts = text.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case(JSON) {
+        return Err(refused());
+    }
+    for parameter in parts {
+        let Some((name, value)) = parameter.split_once('=') else {
+            continue;
+        };
+        let value = value.trim().trim_matches('"');
+        if name.trim().eq_ignore_ascii_case("charset")
+            && !value.eq_ignore_ascii_case("utf-8")
+            && !value.eq_ignore_ascii_case("utf8")
+        {
+            return Err(refused());
+        }
+    }
+    Ok(())
+}
+
+/// One request's parameters in the spec's JSON encoding.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Params {
+    query: String,
+    #[serde(default)]
+    operation_name: Option<String>,
+    /// A map or null (`Variables` reads null as none).
+    #[serde(default)]
+    variables: Variables,
+    /// A map or null, like `variables`.
+    #[serde(default)]
+    extensions: Extensions,
+}
+
+impl Params {
+    fn into_request(self) -> Request {
+        let mut request = Request::new(self.query);
+        request.operation_name = self.operation_name;
+        request.variables = self.variables;
+        request.extensions = self.extensions;
+        request
+    }
+}
+
+/// A POST body: one request (a JSON object) or a batch (an array of them). The error is a
+/// message for the client.
+pub fn parse_post(body: &[u8]) -> Result<BatchRequest, String> {
+    let batch = body.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[');
+    let parsed = if batch {
+        serde_json::from_slice::<Vec<Params>>(body)
+            .map(|all| BatchRequest::Batch(all.into_iter().map(Params::into_request).collect()))
+    } else {
+        serde_json::from_slice::<Params>(body).map(|one| BatchRequest::Single(one.into_request()))
+    };
+    parsed.map_err(|error| format!("the body is not a GraphQL request in JSON: {error}"))
+}
+
+/// A GET's query string, its `variables` and `extensions` JSON text.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// The request of a GET (`?query=…&operationName=…&variables={…}&extensions={…}`). The error is
+/// a message for the client.
+pub fn parse_get(uri: &Uri) -> Result<Request, String> {
+    let Query(params) = Query::<GetParams>::try_from_uri(uri)
+        .map_err(|error| format!("invalid GraphQL GET parameters: {}", error.body_text()))?;
+    let query = params
+        .query
+        .ok_or("a GraphQL GET needs a `query` parameter")?;
+    let mut request = Request::new(query);
+    request.operation_name = params.operation_name;
+    if let Some(variables) = params.variables {
+        request.variables = serde_json::from_str(&variables)
+            .map_err(|error| format!("`variables` must be a JSON object: {error}"))?;
+    }
+    if let Some(extensions) = params.extensions {
+        request.extensions = serde_json::from_str(&extensions)
+            .map_err(|error| format!("`extensions` must be a JSON object: {error}"))?;
+    }
+    Ok(request)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn content_type(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, value.parse().expect("a header value"));
+        headers
+    }
+
+    #[test]
+    fn only_json_in_utf8_is_a_graphql_body() {
+        for accepted in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/json;charset=\"UTF-8\"",
+        ] {
+            assert_eq!(
+                check_media_type(&content_type(accepted)),
+                Ok(()),
+                "{accepted}"
+            );
+        }
+        for refused in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/graphql",
+            "application/json; charset=latin1",
+            "application/jsonx",
+        ] {
+            assert!(
+                check_media_type(&content_type(refused)).is_err(),
+                "{refused}"
+            );
+        }
+        assert!(
+            check_media_type(&HeaderMap::new()).is_err(),
+            "no content type"
+        );
+    }
+
+    #[test]
+    fn parameters_are_typed_as_the_spec_says() {
+        let single = |body: &str| parse_post(body.as_bytes());
+        assert!(
+            single(r#"{"query":"{ a }","variables":null,"operationName":null,"extensions":null}"#)
+                .is_ok()
+        );
+        assert!(single(r#"{"query":"{ a }","variables":{"x":1},"extensions":{"y":2}}"#).is_ok());
+        assert!(
+            matches!(single(r#" [{"query":"{ a }"}]"#), Ok(BatchRequest::Batch(all)) if all.len() == 1)
+        );
+        for invalid in [
+            r#"{"notquery":"{ a }"}"#,
+            r#"{"query":null}"#,
+            r#"{"query":{"obj":"ect"}}"#,
+            r#"{"query":0}"#,
+            r#"{"query":["array"]}"#,
+            r#"{"query":"{ a }","operationName":false}"#,
+            r#"{"query":"{ a }","variables":"string"}"#,
+            r#"{"query":"{ a }","variables":["array"]}"#,
+            r#"{"query":"{ a }","extensions":0}"#,
+            r#"{ "not a JSON"#,
+            "",
+        ] {
+            assert!(single(invalid).is_err(), "{invalid}");
+        }
+    }
+
+    #[test]
+    fn get_parameters_are_typed_as_well() {
+        let get = |query: &str| parse_get(&format!("/graphql?{query}").parse().expect("uri"));
+        let request =
+            get("query=%7Ba%7D&operationName=A&variables=%7B%22x%22%3A1%7D").expect("valid");
+        assert_eq!(request.query, "{a}");
+        assert_eq!(request.operation_name.as_deref(), Some("A"));
+        assert_eq!(request.variables.len(), 1);
+        assert!(get("variables=null&query=%7Ba%7D").is_ok());
+        for invalid in [
+            "",
+            "operationName=A",
+            "query=%7Ba%7D&variables=%5B%5D",
+            "query=%7Ba%7D&variables=x",
+            "query=a&query=b",
+        ] {
+            assert!(get(invalid).is_err(), "{invalid}");
+        }
+    }
 
     #[tokio::test]
     async fn reads_up_to_the_limit_and_no_further() {

@@ -54,16 +54,33 @@ query FirstLook {
 }
 "#;
 
-/// The playground page.
+/// What a server with a real key (`JWT_SECRET` or `JWT_PUBLIC_KEY_FILE`) says first, above the
+/// query. The headers then start empty: a placeholder `Authorization` would be sent as is and
+/// refused with a 401, introspection included, and the Docs would not load.
+const PASTE_A_TOKEN: &str = r#"# This server checks tokens. To run queries,
+# paste into Headers (below):
+#   {"Authorization": "Bearer <token>"}
+# with a token from your issuer, or from
+# `kith token --role ADMIN` run with this
+# server's JWT_SECRET. The Docs and
+# autocompletion work without one.
+
+"#;
+
+/// The playground page. A development server (no key configured) hands GraphiQL its own
+/// ADMIN token; any other starts without an `Authorization` header and says where one goes.
 pub async fn page(State(state): State<AppState>) -> Html<String> {
-    let headers = match &state.playground_token {
-        Some(token) => serde_json::json!({ "Authorization": format!("Bearer {token}") }),
-        None => serde_json::json!({ "Authorization": "Bearer <paste a token from `kith token`>" }),
+    let (headers, query) = match &state.playground_token {
+        Some(token) => (
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "Authorization": format!("Bearer {token}") }),
+            )
+            .unwrap_or_default(),
+            FIRST_QUERY.to_owned(),
+        ),
+        None => ("{}".to_owned(), format!("{PASTE_A_TOKEN}{FIRST_QUERY}")),
     };
-    let config = serde_json::json!({
-        "headers": serde_json::to_string_pretty(&headers).unwrap_or_default(),
-        "query": FIRST_QUERY,
-    });
+    let config = serde_json::json!({ "headers": headers, "query": query });
     Html(PAGE.replace("__KITH_CONFIG__", &config.to_string().replace("</", "<\\/")))
 }
 

@@ -66,6 +66,11 @@ impl DatabaseLane {
         }
     }
 
+    /// Requests waiting for a turn now (the `kith_db_requests_waiting` gauge).
+    pub(super) fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
     /// A turn to use the database, or [`Busy`] when too many already run and wait.
     pub(super) async fn enter(&self) -> Result<SemaphorePermit<'_>, Busy> {
         if let Ok(permit) = self.running.try_acquire() {

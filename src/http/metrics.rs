@@ -1,42 +1,36 @@
-//! `/metrics` and the middleware that times every request.
+//! `GET /metrics`: the server's metrics, with the pool and load-shedding gauges read at
+//! scrape time.
 
-use std::sync::Arc;
-use std::time::Instant;
-
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::header;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
+use sea_orm::{DatabaseConnection, DbBackend};
 
 use super::AppState;
-use crate::metrics::Metrics;
+use crate::metrics::CONTENT_TYPE;
 
-/// Prometheus text exposition.
+/// The OpenMetrics text exposition (Prometheus scrapes it as is).
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.render(),
-    )
+    let metrics = &state.metrics;
+    let (size, idle) = pool_size(&state.db);
+    metrics.set_pool(size.saturating_sub(idle), idle);
+    metrics.set_waiting("light", state.guard.light_lane.waiting());
+    metrics.set_waiting("heavy", state.guard.heavy_lane.waiting());
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], metrics.render())
 }
 
-/// Count and time a request under its route template.
-pub async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_owned();
-    let response = next.run(request).await;
-    metrics.record_request(
-        &method,
-        &route,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
-    response
+/// Connections the pool holds, and how many of them are idle.
+fn pool_size(db: &DatabaseConnection) -> (usize, usize) {
+    let size = |size: u32| usize::try_from(size).unwrap_or(usize::MAX);
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (size(pool.size()), pool.num_idle())
+        }
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (size(pool.size()), pool.num_idle())
+        }
+        _ => (0, 0),
+    }
 }

@@ -1,5 +1,6 @@
 //! The HTTP surface: GraphQL, GraphiQL, health, readiness and metrics.
 
+mod access;
 mod body;
 mod graphiql;
 mod graphql;
@@ -12,30 +13,40 @@ mod state;
 pub use state::AppState;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-/// Cross-origin access for browser apps served from other origins: none unless configured.
-fn cors(origins: &[String]) -> CorsLayer {
+use crate::config::Settings;
+
+/// Cross-origin access for browser apps served from other origins: none unless
+/// `KITH_CORS_ORIGINS` names some. The origins and request headers were checked when the
+/// settings were parsed ([`Settings`]), so nothing is dropped here in silence.
+pub fn cors(settings: &Settings) -> CorsLayer {
+    let headers: Vec<HeaderName> = settings
+        .cors_headers
+        .iter()
+        .filter_map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
+        .collect();
     let layer = CorsLayer::new()
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .allow_headers(headers)
         .expose_headers([HeaderName::from_static("x-request-id")])
         .max_age(std::time::Duration::from_secs(600));
-    if origins.iter().any(|origin| origin == "*") {
+    if settings.cors_origins.iter().any(|origin| origin == "*") {
         return layer.allow_origin(AllowOrigin::any());
     }
-    let allowed: Vec<HeaderValue> = origins
+    let allowed: Vec<HeaderValue> = settings
+        .cors_origins
         .iter()
-        .filter_map(|origin| HeaderValue::from_str(origin.trim()).ok())
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
         .collect();
     layer.allow_origin(AllowOrigin::list(allowed))
 }
 
 /// All routes.
-pub fn router(state: AppState, cors_origins: &[String]) -> Router {
+pub fn router(state: AppState, cors: CorsLayer) -> Router {
     Router::new()
         .route("/", get(graphiql::page))
         .route("/assets/{file}", get(graphiql::asset))
@@ -44,10 +55,10 @@ pub fn router(state: AppState, cors_origins: &[String]) -> Router {
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::render))
         .layer(CompressionLayer::new())
-        .layer(cors(cors_origins))
+        .layer(cors)
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
-            metrics::record,
+            access::observe,
         ))
         .with_state(state)
 }

@@ -60,7 +60,6 @@ into_string!(
     AreaCode,
     PhoneNumber,
     PostalCode,
-    StateCode,
     Identifier
 );
 
@@ -74,8 +73,31 @@ pub type Code = Text<64>;
 pub type AddressLine = Text<200>;
 /// A city or town.
 pub type City = Text<100>;
+/// A state, province or region, as a code or a name (`CA`, `NSW`, `New South Wales`,
+/// `Baden-Württemberg`), kept as given: upper-casing would mangle names.
+pub type Region = Text<100>;
 
-/// An email address: one `@`, a non-empty local part, a dotted domain, no spaces.
+/// Whether `host` is a DNS host name: dot-separated labels of letters, digits and `-`, none
+/// empty or longer than 63 characters, none starting or ending with `-` (RFC 1123 §2.1).
+/// Letters may be non-ASCII so that an internationalised name given as typed passes too.
+/// Both crates below need it: `url` accepts `-bad-.com` (WHATWG hosts are looser than DNS),
+/// and `email_address` lets any RFC 5322 `atext` (`_`, `+`, `!`...) into a domain label.
+fn is_host_name(host: &str) -> bool {
+    !host.is_empty()
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.chars().count() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+}
+
+/// An email address (RFC 5321/5322 through the `email_address` crate): a dot-atom local part
+/// (`a..b@` and `ada.@` refused), a domain of at least two labels; no display name
+/// (`Ada <ada@x.com>`), no domain literal (`ada@[127.0.0.1]`) and no quoted local part
+/// (`"a b"@x.com`): mail forms and senders rarely take them, and a stored address is meant to
+/// be written to as it is. The domain is lower-cased; the local part keeps its case.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(pub String);
 
@@ -84,24 +106,25 @@ impl TryFrom<String> for Email {
     fn try_from(raw: String) -> Result<Self, Problem> {
         let text = clean_text(raw, 254)?;
         let invalid = || Problem::invalid("is not a valid email address");
-        let (local, domain) = text.split_once('@').ok_or_else(invalid)?;
-        let domain_ok = domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-        if local.is_empty() || local.len() > 64 || local.contains(char::is_whitespace) || !domain_ok
-        {
+        let options = email_address::Options::default()
+            .with_required_tld()
+            .without_domain_literal()
+            .without_display_text();
+        let parsed = email_address::EmailAddress::parse_with_options(&text, options)
+            .map_err(|_| invalid())?;
+        let (local, domain) = (parsed.local_part(), parsed.domain());
+        if local.starts_with('"') || !is_host_name(domain) {
             return Err(invalid());
         }
-        // The domain is case-insensitive; the local part may not be.
+        // The domain is case-insensitive; the local part may not be (RFC 5321 §2.4).
         Ok(Email(format!("{local}@{}", domain.to_lowercase())))
     }
 }
 
-/// A web address: `http://` or `https://`, a host, no spaces.
+/// A web address: an absolute `http://` or `https://` URL (WHATWG, through the `url` crate)
+/// whose host is an IP address (`https://[::1]/`) or a DNS host name ([`is_host_name`]).
+/// Stored as given (trimmed), not in `url`'s normal form, so that clients read back what
+/// they wrote (`http://localhost:8080`, not `http://localhost:8080/`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebsiteUrl(pub String);
 
@@ -110,20 +133,17 @@ impl TryFrom<String> for WebsiteUrl {
     fn try_from(raw: String) -> Result<Self, Problem> {
         let text = clean_text(raw, 2048)?;
         let invalid = || Problem::invalid("must be an http:// or https:// URL");
-        let lower = text.to_ascii_lowercase();
-        let rest = lower
-            .strip_prefix("https://")
-            .or_else(|| lower.strip_prefix("http://"))
-            .ok_or_else(invalid)?;
-        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let host = host.rsplit('@').next().unwrap_or_default();
-        let host = host.split(':').next().unwrap_or_default();
-        if host.is_empty()
-            || text.contains(char::is_whitespace)
-            || !host
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '.' || c == '-')
-        {
+        // `url` would percent-encode a space in the path (`https://x.com/a b`) and accept it.
+        if text.contains(char::is_whitespace) {
+            return Err(invalid());
+        }
+        let parsed = url::Url::parse(&text).map_err(|_| invalid())?;
+        let host_ok = match parsed.host() {
+            Some(url::Host::Domain(domain)) => is_host_name(domain),
+            Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => true,
+            None => false,
+        };
+        if !matches!(parsed.scheme(), "http" | "https") || !host_ok {
             return Err(invalid());
         }
         Ok(WebsiteUrl(text))
@@ -221,23 +241,6 @@ impl TryFrom<String> for PostalCode {
             ));
         }
         Ok(PostalCode(text))
-    }
-}
-
-/// A state, province or region code: 1 to 8 letters or digits (e.g. `CA`, `NSW`, `75`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StateCode(pub String);
-
-impl TryFrom<String> for StateCode {
-    type Error = Problem;
-    fn try_from(raw: String) -> Result<Self, Problem> {
-        let text = clean_text(raw, 8)?.to_uppercase();
-        if !text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(Problem::invalid(
-                "must be a state code of letters and digits",
-            ));
-        }
-        Ok(StateCode(text))
     }
 }
 
@@ -344,6 +347,16 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(ok::<Email>("Ada@Example.COM").0, "Ada@example.com");
+        for good in [
+            "ada@example.com",
+            "ada.lovelace+kith@sub.example.co.uk",
+            "o'brien@example.ie",
+            "ada@xn--bcher-kva.example",
+            "ada@bücher.example",
+            "ada@1-2.example",
+        ] {
+            assert_eq!(ok::<Email>(good).0, good);
+        }
         for bad in [
             "ada",
             "ada@",
@@ -352,27 +365,56 @@ mod tests {
             "a da@example.com",
             "ada@ex..com",
             "ada@.com",
+            "ada@-x.com",
+            "ada@x-.com",
+            "ada@ex_ample.com",
+            "a..b@x.com",
+            "ada.@x.com",
+            ".ada@x.com",
+            "\"a b\"@x.com",
+            "Ada <ada@x.com>",
+            "ada@[127.0.0.1]",
+            "ada@@x.com",
         ] {
             assert_eq!(code::<Email>(bad), UserErrorCode::Invalid, "{bad}");
         }
+        assert_eq!(
+            code::<Email>(&format!("{}@x.com", "a".repeat(65))),
+            UserErrorCode::Invalid
+        );
     }
 
     #[test]
     fn websites() {
+        for good in [
+            "https://example.com/path?q=1",
+            "http://localhost:8080",
+            "https://[::1]/",
+            "http://127.0.0.1:3000/x",
+            "https://sub.example.co.uk/a#b",
+            "https://bücher.example/",
+        ] {
+            assert_eq!(ok::<WebsiteUrl>(good).0, good);
+        }
         assert_eq!(
-            ok::<WebsiteUrl>("https://example.com/a?b").0,
-            "https://example.com/a?b"
-        );
-        assert_eq!(
-            ok::<WebsiteUrl>("http://localhost:8080").0,
-            "http://localhost:8080"
+            ok::<WebsiteUrl>("  https://example.com ").0,
+            "https://example.com"
         );
         for bad in [
             "example.com",
             "ftp://example.com",
             "https://",
             "https://exa mple.com",
+            "https://example.com/a b",
             "javascript:alert(1)",
+            "mailto:ada@example.com",
+            "https://-bad-.com",
+            "https://bad-.com",
+            "https://-bad.com",
+            "https://ex_ample.com",
+            "https://example..com",
+            "https://[::1",
+            "http://999.1.1.1",
         ] {
             assert_eq!(code::<WebsiteUrl>(bad), UserErrorCode::Invalid, "{bad}");
         }
@@ -402,13 +444,24 @@ mod tests {
     }
 
     #[test]
-    fn postal_and_state_codes() {
+    fn postal_codes_and_regions() {
         assert_eq!(ok::<PostalCode>("sw1a 1aa").0, "SW1A 1AA");
         assert_eq!(ok::<PostalCode>("94105-1234").0, "94105-1234");
         assert_eq!(code::<PostalCode>("1"), UserErrorCode::Invalid);
         assert_eq!(code::<PostalCode>("12#45"), UserErrorCode::Invalid);
-        assert_eq!(ok::<StateCode>("nsw").0, "NSW");
-        assert_eq!(code::<StateCode>("New South Wales"), UserErrorCode::TooLong);
+        for region in [
+            "nsw",
+            "CA",
+            "Sample Text Data",
+            "New South Wales",
+            "Wellington",
+            "Baden-Württemberg",
+        ] {
+            assert_eq!(ok::<Region>(region).0, region);
+        }
+        assert_eq!(ok::<Region>(&"ü".repeat(100)).0.chars().count(), 100);
+        assert_eq!(code::<Region>(&"ü".repeat(101)), UserErrorCode::TooLong);
+        assert_eq!(code::<Region>(" "), UserErrorCode::Required);
     }
 
     #[test]

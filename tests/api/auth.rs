@@ -263,7 +263,7 @@ backend_tests! {
         assert_eq!(response.error_code(), "UNAUTHENTICATED");
 
         let response = app.graphql(None, "{ __schema { queryType { name } } }", json!({})).await;
-        assert_eq!(response.data()["__schema"]["queryType"]["name"], "QueryRoot");
+        assert_eq!(response.data()["__schema"]["queryType"]["name"], "Query");
     }
 
     async fn issuer_and_audience_are_checked_when_configured(backend: Backend) {

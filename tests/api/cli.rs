@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::support::{SECRET, TestApp, fresh_database};
 
-fn kith() -> Command {
+pub(super) fn kith() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kith"));
     command
         .env_remove("JWT_SECRET")
@@ -17,12 +17,12 @@ fn kith() -> Command {
     command
 }
 
-fn temp_sqlite() -> (String, std::path::PathBuf) {
+pub(super) fn temp_sqlite() -> (String, std::path::PathBuf) {
     let path = std::env::temp_dir().join(format!("kith-cli-{}.db", uuid::Uuid::new_v4()));
     (format!("sqlite://{}?mode=rwc", path.display()), path)
 }
 
-fn remove_sqlite(path: &std::path::Path) {
+pub(super) fn remove_sqlite(path: &std::path::Path) {
     for suffix in ["", "-wal", "-shm"] {
         let mut file = path.as_os_str().to_owned();
         file.push(suffix);
@@ -63,7 +63,7 @@ fn token_needs_a_secret_and_rejects_unknown_roles() {
 
 /// Run `command` to completion (killed after 30 s: a server that should have refused to start
 /// would otherwise hang the test); returns its exit status and stderr.
-fn run_briefly(mut command: Command) -> (std::process::ExitStatus, String) {
+pub(super) fn run_briefly(mut command: Command) -> (std::process::ExitStatus, String) {
     let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -339,9 +339,22 @@ backend_tests! {
                 "{}",
                 String::from_utf8_lossy(&run.stderr)
             );
-            assert_eq!(String::from_utf8_lossy(&run.stdout), "migrations applied\n");
         }
         use migration::MigratorTrait;
+        // The first run names every migration it applied; the second has none left to apply.
+        let names: Vec<String> = migration::Migrator::migrations()
+            .iter()
+            .map(|migration| migration.name().to_owned())
+            .collect();
+        let mut expected = format!("applied {} migration(s):\n", names.len());
+        for name in &names {
+            expected.push_str(&format!("  {name}\n"));
+        }
+        assert_eq!(String::from_utf8_lossy(&first.stdout), expected);
+        assert_eq!(
+            String::from_utf8_lossy(&second.stdout),
+            "no pending migrations: the database is up to date\n"
+        );
         use sea_orm::{ConnectionTrait, Statement};
         let db = sea_orm::Database::connect(&url).await.expect("connect");
         let applied = db
@@ -357,4 +370,69 @@ backend_tests! {
         assert_eq!(applied, migration::Migrator::migrations().len() as i64);
         db.close().await.expect("close");
     }
+}
+
+#[test]
+fn token_refuses_unknown_permissions() {
+    let output = kith()
+        .env("JWT_SECRET", SECRET)
+        .args(["token", "--role", "ADMIN", "--permission", "nosuch"])
+        .output()
+        .expect("kith token");
+    assert!(!output.status.success(), "an unknown permission is refused");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown permission `nosuch`"), "{stderr}");
+    assert!(
+        stderr.contains("restunmasktaxid"),
+        "names the known ones: {stderr}"
+    );
+    let output = kith()
+        .env("JWT_SECRET", SECRET)
+        .args([
+            "token",
+            "--role",
+            "ADMIN",
+            "--permission",
+            "RestUnmaskTaxId",
+        ])
+        .output()
+        .expect("kith token");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn seeding_twice_with_one_seed_says_so() {
+    let (url, path) = temp_sqlite();
+    let seed = |seed: &str| {
+        kith()
+            .env("DATABASE_URL", &url)
+            .args(["seed", "--customers", "3", "--seed", seed])
+            .output()
+            .expect("seed")
+    };
+    let first = seed("5");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let again = seed("5");
+    assert!(!again.status.success(), "the same seed twice is refused");
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("already seeded with --seed 5"), "{stderr}");
+    assert!(
+        !stderr.contains("UNIQUE"),
+        "no raw constraint text: {stderr}"
+    );
+    let other = seed("6");
+    assert!(
+        other.status.success(),
+        "another seed adds different data: {}",
+        String::from_utf8_lossy(&other.stderr)
+    );
+    remove_sqlite(&path);
 }

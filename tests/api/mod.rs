@@ -2,11 +2,15 @@
 
 mod auth;
 mod cli;
+mod config;
+mod conformance;
 mod http;
 mod limits;
 mod logging;
 mod masking;
 mod migrations;
+mod observability;
+mod order;
 mod paging;
 mod query_counts;
 mod reads;

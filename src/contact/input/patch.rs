@@ -62,8 +62,9 @@ pub enum PatchAction {
 pub struct ContactPointPatchInput {
     /// CREATE, UPDATE or DELETE.
     pub patch_type: PatchType,
-    /// The client's name for this item, echoed in `results` and unique within the patch.
-    pub patch_client_id: String,
+    /// The client's name for this item, echoed in `results` and unique within the patch: a
+    /// number (`1`) or a string (`"phone-1"`); a number comes back in its string form (`"1"`).
+    pub patch_client_id: ID,
     /// The contact point to update or delete.
     pub id: Option<ID>,
     /// Its fields.
@@ -76,8 +77,9 @@ pub struct ContactPointPatchInput {
 pub struct AddressPatchInput {
     /// CREATE, UPDATE, DELETE, ATTACH or DETACH.
     pub patch_type: PatchType,
-    /// The client's name for this item, echoed in `results` and unique within the patch.
-    pub patch_client_id: String,
+    /// The client's name for this item, echoed in `results` and unique within the patch: a
+    /// number (`1`) or a string (`"phone-1"`); a number comes back in its string form (`"1"`).
+    pub patch_client_id: ID,
     /// The address to update, delete, attach or detach.
     pub id: Option<ID>,
     /// Make it the contact's primary address (CREATE, UPDATE, ATTACH).
@@ -177,13 +179,11 @@ fn item_id(
     }
 }
 
-fn client_id(
-    v: &mut Validation,
-    path: &FieldPath,
-    raw: String,
-    seen: &mut HashSet<String>,
-) -> String {
+/// The item's `patchClientId` as sent, to echo. `ID` input coercion has already turned a
+/// number into its decimal string, so `1` and `"1"` name the same item.
+fn client_id(v: &mut Validation, path: &FieldPath, raw: ID, seen: &mut HashSet<String>) -> String {
     let at = path.field("patchClientId");
+    let raw = raw.0;
     let parsed: Option<Code> = v.check(&at, Code::try_from(raw.clone()));
     if parsed.is_some() && !seen.insert(raw.clone()) {
         v.push(UserError::invalid(&at, "must be unique within the patch"));

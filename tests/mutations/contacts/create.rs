@@ -62,11 +62,12 @@ backend_tests! {
         assert_eq!(read["isShared"], false);
         assert_eq!(read["hasAccountPassword"], true);
         assert_eq!(read["version"], 1);
+        // The country code is upper-cased; the region is kept as given (it may be a name).
         assert_eq!(
             read["primaryAddress"],
             json!({
                 "id": read["primaryAddress"]["id"], "line1": "1 Navy Way", "line2": "Suite 9",
-                "city": "Arlington", "state": "VA", "postalCode": "22202", "country": "US",
+                "city": "Arlington", "state": "va", "postalCode": "22202", "country": "US",
                 "isPrimary": true
             })
         );
