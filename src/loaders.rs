@@ -42,16 +42,17 @@ pub struct LoaderContext {
 }
 
 impl LoaderContext {
-    /// Finish a batch: count its rows (`kith_loader_batch_rows`), charge them to the request's
-    /// budget, and log a failure here, once, rather than once for every field that waited on
-    /// the batch.
+    /// Finish a batch of `keys` keys: count its keys and rows (`kith_loader_batch_keys`,
+    /// `kith_loader_batch_rows`), charge the rows to the request's budget, and log a failure
+    /// here, once, rather than once for every field that waited on the batch.
     pub fn finish<M>(
         &self,
         loader: &'static str,
+        keys: usize,
         rows: crate::error::Result<Vec<M>>,
     ) -> Result<Vec<M>, SharedError> {
         if let Ok(rows) = &rows {
-            crate::metrics::record_loader_batch(loader, rows.len());
+            crate::metrics::record_loader_batch(loader, keys, rows.len());
         }
         let rows = rows.and_then(|rows| self.rows.charge(rows.len()).map(|()| rows));
         rows.map_err(|error| {

@@ -102,6 +102,7 @@ pub struct Metrics {
     operation_seconds: HistogramFamily<OperationLabels>,
     errors: Family<CodeLabels, Counter>,
     loader_batch_rows: HistogramFamily<LoaderLabels>,
+    loader_batch_keys: HistogramFamily<LoaderLabels>,
     pool_connections: Family<StateLabels, Gauge>,
     database_waiting: Family<LaneLabels, Gauge>,
     /// The operation names that have a label of their own (at most [`MAX_OPERATION_NAMES`]).
@@ -119,6 +120,7 @@ impl Default for Metrics {
             operation_seconds: Family::new_with_constructor(latency_histogram),
             errors: Family::default(),
             loader_batch_rows: Family::new_with_constructor(batch_rows_histogram),
+            loader_batch_keys: Family::new_with_constructor(batch_rows_histogram),
             pool_connections: Family::default(),
             database_waiting: Family::default(),
             operation_names: Mutex::new(HashSet::new()),
@@ -175,6 +177,11 @@ impl Default for Metrics {
             "kith_loader_batch_rows",
             "Rows loaded per DataLoader batch (one SQL statement), by loader",
             metrics.loader_batch_rows.clone(),
+        );
+        metrics.registry.register(
+            "kith_loader_batch_keys",
+            "Keys (parents) per DataLoader batch (one SQL statement), by loader",
+            metrics.loader_batch_keys.clone(),
         );
         metrics
     }
@@ -238,8 +245,11 @@ impl Metrics {
             .inc();
     }
 
-    /// Record the rows one DataLoader batch loaded.
-    pub fn record_loader_batch(&self, loader: &'static str, rows: usize) {
+    /// Record the keys one DataLoader batch asked for and the rows it loaded.
+    pub fn record_loader_batch(&self, loader: &'static str, keys: usize, rows: usize) {
+        self.loader_batch_keys
+            .get_or_create(&LoaderLabels { loader })
+            .observe(keys as f64);
         self.loader_batch_rows
             .get_or_create(&LoaderLabels { loader })
             .observe(rows as f64);
@@ -370,9 +380,10 @@ pub fn record_error(code: &str) {
     with_current(|current| current.metrics.record_error(code));
 }
 
-/// Record the rows one DataLoader batch of the current request loaded.
-pub fn record_loader_batch(loader: &'static str, rows: usize) {
-    with_current(|current| current.metrics.record_loader_batch(loader, rows));
+/// Record the keys one DataLoader batch of the current request asked for and the rows it
+/// loaded.
+pub fn record_loader_batch(loader: &'static str, keys: usize, rows: usize) {
+    with_current(|current| current.metrics.record_loader_batch(loader, keys, rows));
 }
 
 /// The name in `query mine { … }` (or `mutation`, `subscription`): the first operation's, if

@@ -19,6 +19,7 @@ impl Loader<Uuid> for AccountById {
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, account::Model>, SharedError> {
         let rows = self.0.finish(
             "AccountById",
+            ids.len(),
             super::service::by_ids(&self.0.db, &self.0.scope, ids).await,
         )?;
         Ok(rows.into_iter().map(|row| (row.id, row)).collect())
@@ -35,6 +36,7 @@ impl Loader<Uuid> for AccountsByCustomer {
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, SharedError> {
         let rows = self.0.finish(
             "AccountsByCustomer",
+            ids.len(),
             super::service::of_customers(&self.0.db, &self.0.scope, ids, self.0.rows.limit()).await,
         )?;
         Ok(group_by_parent(

@@ -19,6 +19,7 @@ impl Loader<Uuid> for AddressesByContact {
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, SharedError> {
         let rows = self.0.finish(
             "AddressesByContact",
+            ids.len(),
             super::service::of_contacts(&self.0.db, &self.0.scope, ids, self.0.rows.limit()).await,
         )?;
         Ok(group_by_parent(

@@ -19,6 +19,7 @@ impl Loader<Uuid> for ContactsByCustomer {
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, SharedError> {
         let rows = self.0.finish(
             "ContactsByCustomer",
+            ids.len(),
             super::service::of_customers(&self.0.db, &self.0.scope, ids, self.0.rows.limit()).await,
         )?;
         Ok(group_by_parent(rows))
@@ -35,6 +36,7 @@ impl Loader<Uuid> for ContactsByAccount {
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, SharedError> {
         let rows = self.0.finish(
             "ContactsByAccount",
+            ids.len(),
             super::service::of_accounts(&self.0.db, &self.0.scope, ids, self.0.rows.limit()).await,
         )?;
         Ok(group_by_parent(rows.into_iter().filter_map(|row| {

@@ -19,6 +19,7 @@ impl Loader<Uuid> for ContactPointsByContact {
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, SharedError> {
         let rows = self.0.finish(
             "ContactPointsByContact",
+            ids.len(),
             super::service::of_contacts(&self.0.db, &self.0.scope, ids, self.0.rows.limit()).await,
         )?;
         Ok(group_by_parent(

@@ -19,6 +19,7 @@ impl Loader<Uuid> for CustomerById {
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, customer::Model>, SharedError> {
         let rows = self.0.finish(
             "CustomerById",
+            ids.len(),
             super::service::by_ids(&self.0.db, &self.0.scope, ids).await,
         )?;
         Ok(rows.into_iter().map(|row| (row.id, row)).collect())

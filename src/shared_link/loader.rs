@@ -19,6 +19,7 @@ impl Loader<Uuid> for LinkedCustomersByContact {
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, SharedError> {
         let rows = self.0.finish(
             "LinkedCustomersByContact",
+            ids.len(),
             super::service::linked_customers(&self.0.db, &self.0.scope, ids, self.0.rows.limit())
                 .await,
         )?;

@@ -308,6 +308,7 @@ backend_tests! {
         assert_eq!(count("kith_graphql_errors_total{code=\"GRAPHQL_VALIDATION_FAILED\"}"), 1.0);
         assert_eq!(count(&format!("kith_graphql_errors_total{{code=\"{refused_code}\"}}")), 1.0);
         assert!(count("kith_loader_batch_rows_count{loader=\"AccountsByCustomer\"}") >= 1.0);
+        assert!(count("kith_loader_batch_keys_count{loader=\"AccountsByCustomer\"}") >= 1.0);
         assert!(count("kith_db_pool_connections{state=\"idle\"}") >= 0.0);
         assert!(count("kith_db_pool_connections{state=\"in_use\"}") >= 0.0);
         assert!(
