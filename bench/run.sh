@@ -24,9 +24,15 @@ if ! command -v wrk >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
 
-if [ "$profile" = release ]; then cargo build --release -q; else cargo build -q; fi
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-kith="$target_dir/$profile/kith"
+# KITH_BIN benchmarks a given binary (an older build, for a side-by-side run) instead.
+if [ -n "${KITH_BIN:-}" ]; then
+  kith=$KITH_BIN
+  profile="binary $KITH_BIN"
+else
+  if [ "$profile" = release ]; then cargo build --release -q; else cargo build -q; fi
+  target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  kith="$target_dir/$profile/kith"
+fi
 
 work=$(mktemp -d)
 server_pid=""
