@@ -24,7 +24,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use tracing::Instrument;
 
 use super::AppState;
 use super::access::TrackingId;
@@ -37,9 +36,6 @@ use crate::error::AppError;
 use crate::graphql_context::Caller;
 use crate::loaders::{LoaderContext, RowBudget};
 use crate::schema;
-
-/// Header carrying the tracking id of a response.
-const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// Seconds a shed client is asked to wait before retrying.
 const RETRY_AFTER_SECONDS: &str = "1";
@@ -168,7 +164,6 @@ impl Refusal {
             }
             _ => {}
         }
-        set_request_id(&mut response, tracking_id);
         response
     }
 }
@@ -181,26 +176,19 @@ pub async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    // A valid incoming `x-request-id`, as the access layer already chose it.
+    // The access layer chose the tracking id (stored back into `x-request-id`), opened the
+    // request's span with it, and puts it on the response's headers: only the body needs it here.
     let tracking_id = TrackingId::from_headers(&headers);
-    let span = tracing::info_span!("graphql", tracking_id = %tracking_id);
     let guard = state.guard.clone();
     let accept = MediaType::negotiate(&headers);
     // Refusals, even the 406 for an `Accept` that names neither type, are JSON.
     let media = accept.unwrap_or(MediaType::Json);
     let work = serve(state, method, uri, headers, body, accept, tracking_id);
-    match tokio::time::timeout(guard.request_timeout, work)
-        .instrument(span)
-        .await
-    {
-        Ok(Ok(response)) => {
-            let mut response = response;
-            set_request_id(&mut response, tracking_id);
-            response
-        }
+    match tokio::time::timeout(guard.request_timeout, work).await {
+        Ok(Ok(response)) => response,
         Ok(Err(refusal)) => refusal.into_response(media, tracking_id),
         Err(_) => {
-            tracing::warn!(%tracking_id, timeout = ?guard.request_timeout, "request timed out and was cancelled");
+            tracing::warn!(timeout = ?guard.request_timeout, "request timed out and was cancelled");
             Refusal::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "TIMEOUT",
@@ -636,12 +624,6 @@ fn is_unavailable(response: &GqlResponse) -> bool {
                 matches!(code, async_graphql::Value::String(code) if code == "SERVICE_UNAVAILABLE")
             })
     })
-}
-
-fn set_request_id(response: &mut Response, tracking_id: TrackingId) {
-    if let Some(value) = tracking_id.header_value() {
-        response.headers_mut().insert(REQUEST_ID_HEADER, value);
-    }
 }
 
 #[cfg(test)]
