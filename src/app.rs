@@ -80,6 +80,10 @@ impl App {
         let state = AppState {
             schema: schema::build(settings.clone(), db.clone()),
             guard: Arc::new(http::RequestGuard::new(&settings, &schema::sdl())),
+            persisted: Arc::new(http::persisted::Persisted::new(
+                settings.trusted_documents.as_deref(),
+            )?),
+            settings: settings.clone(),
             db,
             keys: Arc::new(keys),
             metrics,

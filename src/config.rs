@@ -100,6 +100,18 @@ pub struct Settings {
     #[arg(long, env = "KITH_INTROSPECTION", default_value_t = true, value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
     pub introspection: bool,
 
+    /// Whether plain reads run on the compiled read path (`src/read/`), which writes JSON
+    /// straight from rows; `false` sends every operation through async-graphql's executor.
+    /// Both give the same responses; this is a switch for operators to compare or to step
+    /// around a fault.
+    #[arg(long, env = "KITH_COMPILED_READS", default_value_t = true, value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
+    pub compiled_reads: bool,
+
+    /// A JSON manifest `{hash: document}` (GraphQL Code Generator's or the Relay compiler's
+    /// persisted documents): when set, only those documents run.
+    #[arg(long, env = "KITH_TRUSTED_DOCUMENTS", global = true)]
+    pub trusted_documents: Option<PathBuf>,
+
     /// Browser origins allowed to call the API (comma-separated, e.g.
     /// `https://app.example.com`), or `*` for any. Unset: no cross-origin access.
     #[arg(long, env = "KITH_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin, global = true)]
@@ -154,6 +166,8 @@ impl Settings {
             jwt_issuer: None,
             jwt_audience: None,
             unmask_tax_id: false,
+            compiled_reads: true,
+            trusted_documents: None,
             max_depth: 12,
             max_fields: 1000,
             max_batch: 10,

@@ -8,17 +8,38 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::extension::postgres::PgFunc;
+use sea_orm::sea_query::{Expr, IntoColumnRef};
 use sea_orm::sqlx;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
 };
+use uuid::Uuid;
 
 use crate::error::{AppError, Result, unavailable_reason};
 use crate::metrics::Metrics;
 
+/// `column IN (keys)`, for the batched reads of loaders. On PostgreSQL it is written
+/// `column = ANY($1)` with the keys in one array parameter: one statement text whatever the
+/// number of keys, so the server plans it once per connection and reuses the plan, where an
+/// `IN` list of n parameters is a new statement for every n and is planned again at every
+/// execution (measured in BENCHMARKS.md). SQLite has no arrays: there it is the `IN` list.
+pub fn any_of(backend: DbBackend, column: impl IntoColumnRef, keys: &[Uuid]) -> Expr {
+    match backend {
+        DbBackend::Postgres => sea_orm::sea_query::ExprTrait::eq(
+            Expr::col(column),
+            PgFunc::any(Expr::val(keys.to_vec())),
+        ),
+        _ => sea_orm::sea_query::ExprTrait::is_in(Expr::col(column), keys.iter().copied()),
+    }
+}
+
 /// How long a SQLite writer waits for the lock before giving up with `SQLITE_BUSY`.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a PostgreSQL connection may sit unused in the pool before it is closed.
+const POSTGRES_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The smallest PostgreSQL pool that can migrate (see [`migrate`]).
 const MIN_POSTGRES_CONNECTIONS: u32 = 2;
@@ -72,9 +93,12 @@ pub async fn connect_reporting(
     } else {
         // Migrating holds one connection for the advisory lock while the migrations run on
         // another: a pool of one would wait for itself.
+        // A connection idle for half a minute is closed: after a burst, the pool shrinks
+        // back, and the server (and PostgreSQL's backends) give their buffers back.
         options
             .max_connections(max_connections.max(MIN_POSTGRES_CONNECTIONS))
-            .min_connections(1);
+            .min_connections(1)
+            .idle_timeout(POSTGRES_IDLE_TIMEOUT);
     }
     let budget = acquire_timeout.min(STARTUP_CONNECT_TIMEOUT);
     let mut db = match tokio::time::timeout(budget, Database::connect(options)).await {

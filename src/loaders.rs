@@ -51,16 +51,26 @@ impl LoaderContext {
         keys: usize,
         rows: crate::error::Result<Vec<M>>,
     ) -> Result<Vec<M>, SharedError> {
-        if let Ok(rows) = &rows {
-            crate::metrics::record_loader_batch(loader, keys, rows.len());
-        }
-        let rows = rows.and_then(|rows| self.rows.charge(rows.len()).map(|()| rows));
-        rows.map_err(|error| {
+        count_batch(&self.rows, loader, keys, rows).map_err(|error| {
             let _span = tracing::error_span!("loader", loader).entered();
             error.log_if_internal();
             Arc::new(error)
         })
     }
+}
+
+/// Count a finished batch of `keys` keys in the loader metrics and charge its rows to the
+/// request's budget: what every batched read does, through a DataLoader or not.
+pub fn count_batch<M>(
+    budget: &RowBudget,
+    loader: &'static str,
+    keys: usize,
+    rows: crate::error::Result<Vec<M>>,
+) -> crate::error::Result<Vec<M>> {
+    let rows = rows?;
+    crate::metrics::record_loader_batch(loader, keys, rows.len());
+    budget.charge(rows.len())?;
+    Ok(rows)
 }
 
 /// The rows one request may load (`KITH_MAX_ROWS_PER_REQUEST`): a document that would need
@@ -91,6 +101,16 @@ impl RowBudget {
         u64::try_from(remaining)
             .unwrap_or(u64::MAX)
             .saturating_add(1)
+    }
+
+    /// Rows loaded so far.
+    pub fn loaded(&self) -> usize {
+        self.loaded.load(Ordering::Relaxed)
+    }
+
+    /// Go back to `loaded` rows: the reads since then were abandoned, to be done again.
+    pub fn rewind(&self, loaded: usize) {
+        self.loaded.store(loaded, Ordering::Relaxed);
     }
 
     /// Count `rows` more rows, failing once the request has loaded more than its limit.

@@ -77,6 +77,11 @@ struct StateLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ExecutorLabels {
+    executor: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct LaneLabels {
     lane: &'static str,
 }
@@ -101,6 +106,7 @@ pub struct Metrics {
     request_seconds: HistogramFamily<RequestLabels>,
     operation_seconds: HistogramFamily<OperationLabels>,
     errors: Family<CodeLabels, Counter>,
+    operations: Family<ExecutorLabels, Counter>,
     loader_batch_rows: HistogramFamily<LoaderLabels>,
     loader_batch_keys: HistogramFamily<LoaderLabels>,
     pool_connections: Family<StateLabels, Gauge>,
@@ -119,6 +125,7 @@ impl Default for Metrics {
             request_seconds: Family::new_with_constructor(latency_histogram),
             operation_seconds: Family::new_with_constructor(latency_histogram),
             errors: Family::default(),
+            operations: Family::default(),
             loader_batch_rows: Family::new_with_constructor(batch_rows_histogram),
             loader_batch_keys: Family::new_with_constructor(batch_rows_histogram),
             pool_connections: Family::default(),
@@ -167,6 +174,12 @@ impl Default for Metrics {
             "GraphQL request latency by operation name (`anonymous`, `batch`, or `other` \
              beyond the first 100 distinct names)",
             metrics.operation_seconds.clone(),
+        );
+        metrics.registry.register(
+            "kith_graphql_operations",
+            "GraphQL operations executed, by executor: `compiled` (the compiled read path) \
+             or `async_graphql`",
+            metrics.operations.clone(),
         );
         metrics.registry.register(
             "kith_graphql_errors",
@@ -227,6 +240,18 @@ impl Metrics {
         self.operation_seconds
             .get_or_create(&OperationLabels { operation })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Count one operation by the executor that ran it.
+    pub fn record_executor(&self, compiled: bool) {
+        let executor = if compiled {
+            "compiled"
+        } else {
+            "async_graphql"
+        };
+        self.operations
+            .get_or_create(&ExecutorLabels { executor })
+            .inc();
     }
 
     /// Count one GraphQL error by its `extensions.code`.
@@ -373,6 +398,11 @@ pub fn note_operation(operation_name: Option<&str>, query: &str) {
             .operations
             .push(name);
     });
+}
+
+/// Count an operation of the current request by the executor that ran it.
+pub fn record_executor(compiled: bool) {
+    with_current(|current| current.metrics.record_executor(compiled));
 }
 
 /// Count a GraphQL error of the current request by its `extensions.code`.

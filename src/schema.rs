@@ -22,6 +22,7 @@ use crate::customer::graphql::CustomerQuery;
 use crate::customer::loader::CustomerById;
 use crate::customer::mutation::CustomerMutation;
 use crate::loaders::{LoaderContext, data_loader};
+use crate::node::NodeQuery;
 use crate::shared_link::loader::LinkedCustomersByContact;
 use crate::shared_link::mutation::SharedLinkMutation;
 
@@ -30,7 +31,13 @@ use crate::shared_link::mutation::SharedLinkMutation;
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, CustomerQuery, AccountQuery, ContactQuery);
+pub struct Query(
+    AuthQuery,
+    CustomerQuery,
+    AccountQuery,
+    ContactQuery,
+    NodeQuery,
+);
 
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]

@@ -16,6 +16,7 @@ use crate::graphql_context::{ContextExt, parse_id};
 use crate::paging::graphql::{Page, PageInput, page_request};
 
 /// GraphQL `Account` (described on its `#[Object]` impl, where the schema reads it).
+#[derive(Clone)]
 pub struct Account(pub account::Model);
 
 impl From<account::Model> for Account {
@@ -28,7 +29,7 @@ impl From<account::Model> for Account {
 #[Object]
 impl Account {
     /// Unique id (a UUID).
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Display name.

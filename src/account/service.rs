@@ -1,11 +1,12 @@
 //! Reading accounts within the caller's scope.
 
 use entity::account;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::input::AccountFilterParams;
 use crate::auth::Scope;
+use crate::db::any_of;
 use crate::error::Result;
 use crate::paging::{PageRequest, RowPage, fetch_page};
 use crate::text_search::matches_all_terms;
@@ -70,7 +71,11 @@ pub async fn by_ids(
     ids: &[Uuid],
 ) -> Result<Vec<account::Model>> {
     Ok(account::Entity::find()
-        .filter(account::Column::Id.is_in(ids.iter().copied()))
+        .filter(any_of(
+            db.get_database_backend(),
+            (account::Entity, account::Column::Id),
+            ids,
+        ))
         .filter(scope.account_condition())
         .all(db)
         .await?)
@@ -84,11 +89,19 @@ pub async fn of_customers(
     customer_ids: &[Uuid],
     max_rows: u64,
 ) -> Result<Vec<account::Model>> {
-    Ok(account::Entity::find()
-        .filter(account::Column::CustomerId.is_in(customer_ids.iter().copied()))
+    let mut rows = account::Entity::find()
+        .filter(any_of(
+            db.get_database_backend(),
+            (account::Entity, account::Column::CustomerId),
+            customer_ids,
+        ))
         .filter(scope.account_condition())
-        .order_by_asc(account::Column::Id)
         .limit(max_rows)
         .all(db)
-        .await?)
+        .await?;
+    // Sorted here, not by an ORDER BY: with one, SQLite (and PostgreSQL's generic plan, whose
+    // LIMIT is a parameter) may walk the primary key in order and filter every row, where
+    // without one both read just these keys from the parent's index (BENCHMARKS.md).
+    rows.sort_unstable_by_key(|row| row.id);
+    Ok(rows)
 }

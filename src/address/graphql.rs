@@ -8,6 +8,7 @@ use super::input::AddressType;
 use super::service::AttachedAddress;
 
 /// GraphQL `Address` (described on its `#[Object]` impl, where the schema reads it).
+#[derive(Clone)]
 pub struct Address {
     address: address::Model,
     is_primary: bool,
@@ -26,7 +27,7 @@ impl From<AttachedAddress> for Address {
 #[Object]
 impl Address {
     /// Unique id (a UUID).
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.address.id.to_string())
     }
     /// What the address is used for.

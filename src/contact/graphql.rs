@@ -21,6 +21,7 @@ use crate::paging::graphql::{Page, PageInput, page_request};
 use crate::shared_link::loader::LinkedCustomersByContact;
 
 /// GraphQL `Contact` (described on its `#[Object]` impl, where the schema reads it).
+#[derive(Clone)]
 pub struct Contact(pub contact::Model);
 
 impl From<contact::Model> for Contact {
@@ -35,7 +36,7 @@ impl From<contact::Model> for Contact {
 #[Object]
 impl Contact {
     /// Unique id (a UUID).
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Person or company.

@@ -7,6 +7,7 @@ use entity::contact_point;
 use super::input::ContactPointKind;
 
 /// GraphQL `ContactPoint` (described on its `#[Object]` impl, where the schema reads it).
+#[derive(Clone)]
 pub struct ContactPoint(pub contact_point::Model);
 
 impl From<contact_point::Model> for ContactPoint {
@@ -19,7 +20,7 @@ impl From<contact_point::Model> for ContactPoint {
 #[Object]
 impl ContactPoint {
     /// Unique id (a UUID).
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Phone, email, website...
@@ -65,7 +66,7 @@ impl ContactPoint {
 }
 
 /// A phone as `+CC AREA NUMBER`; any other kind as its value.
-fn formatted(point: &contact_point::Model) -> Option<String> {
+pub fn formatted(point: &contact_point::Model) -> Option<String> {
     let Some(number) = point.number.as_deref() else {
         return point.value.clone();
     };

@@ -19,6 +19,7 @@ pub const LIST_SIZES: &[(&str, &str, usize)] = &[
     ("Customer", "contacts", 10),
     ("Account", "contacts", 5),
     ("Contact", "linkedCustomers", 5),
+    ("Query", "nodes", crate::node::MAX_NODES),
 ];
 
 /// Lists whose items are already counted by their parent: page items (the paged field

@@ -17,6 +17,7 @@ use crate::graphql_context::{ContextExt, parse_id};
 use crate::paging::graphql::{Page, PageInput, page_request};
 
 /// GraphQL `Customer` (described on its `#[Object]` impl, where the schema reads it).
+#[derive(Clone)]
 pub struct Customer(pub customer::Model);
 
 impl From<customer::Model> for Customer {
@@ -29,7 +30,7 @@ impl From<customer::Model> for Customer {
 #[Object]
 impl Customer {
     /// Unique id (a UUID).
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Display name.

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::input::CustomerFilterParams;
 use crate::auth::Scope;
+use crate::db::any_of;
 use crate::error::Result;
 use crate::paging::{PageRequest, RowPage, fetch_page};
 use crate::text_search::matches_all_terms;
@@ -67,7 +68,11 @@ pub async fn by_ids(
     ids: &[Uuid],
 ) -> Result<Vec<customer::Model>> {
     Ok(customer::Entity::find()
-        .filter(customer::Column::Id.is_in(ids.iter().copied()))
+        .filter(any_of(
+            db.get_database_backend(),
+            (customer::Entity, customer::Column::Id),
+            ids,
+        ))
         .filter(scope.customer_condition())
         .order_by_asc(customer::Column::Id)
         .all(db)

@@ -112,7 +112,9 @@ pub fn check_media_type(headers: &HeaderMap) -> Result<(), UnsupportedMediaType>
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Params {
-    query: String,
+    /// Required, unless `extensions.persistedQuery` names the document instead.
+    #[serde(default)]
+    query: Option<String>,
     #[serde(default)]
     operation_name: Option<String>,
     /// A map or null (`Variables` reads null as none).
@@ -124,12 +126,22 @@ struct Params {
 }
 
 impl Params {
-    fn into_request(self) -> Request {
-        let mut request = Request::new(self.query);
+    fn into_request(self) -> Result<Request, String> {
+        let mut request = Request::new(document(self.query, &self.extensions)?);
         request.operation_name = self.operation_name;
         request.variables = self.variables;
         request.extensions = self.extensions;
-        request
+        Ok(request)
+    }
+}
+
+/// The `query` parameter, which may be absent only when a persisted document stands in for it
+/// (`extensions.persistedQuery`; `http::persisted` then finds or refuses the document).
+fn document(query: Option<String>, extensions: &Extensions) -> Result<String, String> {
+    match query {
+        Some(query) => Ok(query),
+        None if extensions.contains_key(super::persisted::EXTENSION) => Ok(String::new()),
+        None => Err("a GraphQL request needs a `query`".to_owned()),
     }
 }
 
@@ -137,13 +149,16 @@ impl Params {
 /// message for the client.
 pub fn parse_post(body: &[u8]) -> Result<BatchRequest, String> {
     let batch = body.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[');
-    let parsed = if batch {
-        serde_json::from_slice::<Vec<Params>>(body)
-            .map(|all| BatchRequest::Batch(all.into_iter().map(Params::into_request).collect()))
+    let not_graphql =
+        |error: serde_json::Error| format!("the body is not a GraphQL request in JSON: {error}");
+    if batch {
+        let all = serde_json::from_slice::<Vec<Params>>(body).map_err(not_graphql)?;
+        let all = all.into_iter().map(Params::into_request);
+        Ok(BatchRequest::Batch(all.collect::<Result<_, _>>()?))
     } else {
-        serde_json::from_slice::<Params>(body).map(|one| BatchRequest::Single(one.into_request()))
-    };
-    parsed.map_err(|error| format!("the body is not a GraphQL request in JSON: {error}"))
+        let one = serde_json::from_slice::<Params>(body).map_err(not_graphql)?;
+        Ok(BatchRequest::Single(one.into_request()?))
+    }
 }
 
 /// A GET's query string, its `variables` and `extensions` JSON text.
@@ -161,19 +176,20 @@ struct GetParams {
 pub fn parse_get(uri: &Uri) -> Result<Request, String> {
     let Query(params) = Query::<GetParams>::try_from_uri(uri)
         .map_err(|error| format!("invalid GraphQL GET parameters: {}", error.body_text()))?;
-    let query = params
-        .query
-        .ok_or("a GraphQL GET needs a `query` parameter")?;
+    let extensions: Extensions = match params.extensions {
+        Some(extensions) => serde_json::from_str(&extensions)
+            .map_err(|error| format!("`extensions` must be a JSON object: {error}"))?,
+        None => Extensions::default(),
+    };
+    let query = document(params.query, &extensions)
+        .map_err(|_| "a GraphQL GET needs a `query` parameter".to_owned())?;
     let mut request = Request::new(query);
     request.operation_name = params.operation_name;
     if let Some(variables) = params.variables {
         request.variables = serde_json::from_str(&variables)
             .map_err(|error| format!("`variables` must be a JSON object: {error}"))?;
     }
-    if let Some(extensions) = params.extensions {
-        request.extensions = serde_json::from_str(&extensions)
-            .map_err(|error| format!("`extensions` must be a JSON object: {error}"))?;
-    }
+    request.extensions = extensions;
     Ok(request)
 }
 

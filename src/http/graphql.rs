@@ -16,9 +16,7 @@
 use std::sync::Arc;
 
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{
-    BatchRequest, BatchResponse, Request, Response as GqlResponse, ServerError, Variables,
-};
+use async_graphql::{BatchRequest, Request, Response as GqlResponse, ServerError, Variables};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
@@ -270,15 +268,19 @@ async fn serve(
             }
             return run_batch(&state, &method, caller, requests, tracking_id)
                 .await
-                .map(|responses| respond(media, BatchResponse::Batch(responses)));
+                .map(|outcomes| respond(media, outcomes, true));
         }
     };
     run_batch(&state, &method, caller, requests, tracking_id)
         .await
-        .map(|mut responses| {
-            let single = responses.pop().unwrap_or_default();
-            respond(media, BatchResponse::Single(single))
-        })
+        .map(|outcomes| respond(media, outcomes, false))
+}
+
+/// One operation's result: executed by async-graphql, or written by the compiled read path
+/// (`crate::read`) as the whole response object.
+enum Outcome {
+    Executed(GqlResponse),
+    Written(Vec<u8>),
 }
 
 /// Parse, cost and execute every operation of a request; the limits apply to their sum.
@@ -288,12 +290,17 @@ async fn run_batch(
     caller: Caller,
     requests: Vec<Request>,
     tracking_id: TrackingId,
-) -> Result<Vec<GqlResponse>, Refusal> {
+) -> Result<Vec<Outcome>, Refusal> {
     let guard = &state.guard;
     let mut budget = Budget::new(guard.limits);
     let mut prepared = Vec::with_capacity(requests.len());
     let mut needs_database = false;
     for mut request in requests {
+        if let Err(error) = state.persisted.resolve(&mut request) {
+            let message = error.message();
+            prepared.push(Err(coded(ServerError::new(message, None), error.code())));
+            continue;
+        }
         if let Err(error) = cost::check_text(&request.query, guard.limits.max_fields) {
             if let CostError::TooComplex(message) = error {
                 return Err(Refusal::new(
@@ -375,29 +382,109 @@ async fn run_batch(
     let mut responses = Vec::with_capacity(prepared.len());
     for request in prepared {
         let response = match request {
-            Ok(request) => {
-                let (spawner, batches) = batch::batch_runner();
-                let request = schema::attach_loaders(
-                    request.data(caller.clone()),
-                    LoaderContext {
-                        db: state.db.clone(),
-                        scope: scope.clone(),
-                        spawner,
-                        rows: rows.clone(),
-                    },
-                );
-                batches.run_alongside(state.schema.execute(request)).await
+            Ok(mut request) => {
+                match compiled_read(state, &caller, &rows, &mut request, tracking_id).await {
+                    Some(Ok(written)) => {
+                        crate::metrics::record_executor(true);
+                        responses.push(Outcome::Written(written));
+                        continue;
+                    }
+                    Some(Err(invalid)) => GqlResponse::from_errors(invalid),
+                    None => {
+                        let (spawner, batches) = batch::batch_runner();
+                        let request = schema::attach_loaders(
+                            request.data(caller.clone()),
+                            LoaderContext {
+                                db: state.db.clone(),
+                                scope: scope.clone(),
+                                spawner,
+                                rows: rows.clone(),
+                            },
+                        );
+                        crate::metrics::record_executor(false);
+                        batches.run_alongside(state.schema.execute(request)).await
+                    }
+                }
             }
             Err(error) => GqlResponse::from_errors(vec![error]),
         };
         let response = with_codes(response);
         super::access::count_errors(&response);
-        responses.push(response.extension(
+        responses.push(Outcome::Executed(response.extension(
             "trackingId",
             async_graphql::Value::String(tracking_id.to_string()),
-        ));
+        )));
     }
     Ok(responses)
+}
+
+/// Validate `request` and, when the compiled read path can run it, its whole response;
+/// `Some(Err(..))` when it does not validate (async-graphql would refuse it the same way),
+/// `None` when async-graphql must execute it.
+async fn compiled_read(
+    state: &AppState,
+    caller: &Caller,
+    rows: &RowBudget,
+    request: &mut Request,
+    tracking_id: TrackingId,
+) -> Option<Result<Vec<u8>, Vec<ServerError>>> {
+    let principal = caller.0.as_ref()?;
+    if !state.settings.compiled_reads {
+        return None;
+    }
+    let variables = std::mem::take(&mut request.variables);
+    let operation_name = request.operation_name.take();
+    let cx = crate::read::ReadContext::new(&state.db, principal, &state.settings, rows);
+    let written = match request.parsed_query() {
+        Ok(document) => {
+            match crate::read::compile(&cx, document, operation_name.as_deref(), &variables) {
+                None => None,
+                Some(compiled) => {
+                    match state
+                        .schema
+                        .validate(document, &variables, operation_name.as_deref())
+                    {
+                        Ok(()) => match compiled.run(&cx).await {
+                            crate::read::Outcome::Written(data) => {
+                                Some(Ok(with_tracking_id(data, tracking_id)))
+                            }
+                            crate::read::Outcome::Fallback => None,
+                            crate::read::Outcome::Unavailable { error, field } => {
+                                Some(Err(vec![unavailable(&error, field)]))
+                            }
+                        },
+                        Err(errors) => Some(Err(errors)),
+                    }
+                }
+            }
+        }
+        Err(_) => None,
+    };
+    request.variables = variables;
+    request.operation_name = operation_name;
+    written
+}
+
+/// The error of a root field the database could not serve, as its resolver would report it.
+fn unavailable(error: &AppError, field: String) -> ServerError {
+    use async_graphql::ErrorExtensions;
+    let extended = error.extend();
+    let mut server_error = ServerError::new(extended.message, None);
+    server_error.extensions = extended.extensions;
+    server_error.path = vec![async_graphql::PathSegment::Field(field)];
+    server_error
+}
+
+/// A written `data` object as a whole response: `{"data":…,"extensions":{"trackingId":…}}`.
+fn with_tracking_id(data: Vec<u8>, tracking_id: TrackingId) -> Vec<u8> {
+    let mut body = Vec::with_capacity(data.len() + 80);
+    body.extend_from_slice(b"{\"data\":");
+    body.extend_from_slice(&data);
+    body.extend_from_slice(b",\"extensions\":{\"trackingId\":");
+    // A tracking id is a JSON string that needs no escaping, but quote it properly anyway.
+    let _ = serde_json::to_writer(&mut body, &tracking_id.to_string());
+    body.extend_from_slice(b"}}");
+    body
 }
 
 /// The request's operations: from the query string of a GET, or a POST's JSON body read no
@@ -549,24 +636,36 @@ fn with_codes(mut response: GqlResponse) -> GqlResponse {
 
 /// The HTTP response: 503 when the database was unavailable; a single request error 400 in
 /// `application/graphql-response+json`; else 200 (a batch has no one status for its parts).
-fn respond(media: MediaType, response: BatchResponse) -> Response {
-    let (unavailable, request_error) = match &response {
-        BatchResponse::Single(single) => (is_unavailable(single), is_request_error(single)),
-        BatchResponse::Batch(all) => (all.iter().any(is_unavailable), false),
+fn respond(media: MediaType, outcomes: Vec<Outcome>, batch: bool) -> Response {
+    let executed = || {
+        outcomes.iter().filter_map(|outcome| match outcome {
+            Outcome::Executed(response) => Some(response),
+            Outcome::Written(_) => None,
+        })
     };
-    let body = match &response {
-        BatchResponse::Single(single) => serde_json::to_vec(&Outgoing(single)),
-        BatchResponse::Batch(all) => {
-            serde_json::to_vec(&all.iter().map(Outgoing).collect::<Vec<_>>())
+    let unavailable = executed().any(is_unavailable);
+    let request_error = !batch && executed().any(is_request_error);
+    let mut body = Vec::new();
+    if batch {
+        body.push(b'[');
+    }
+    for (index, outcome) in outcomes.iter().enumerate() {
+        if index > 0 {
+            body.push(b',');
         }
-    };
-    let body = match body {
-        Ok(body) => body,
-        Err(error) => {
-            tracing::error!(%error, "cannot serialise a response");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        match outcome {
+            Outcome::Written(written) => body.extend_from_slice(written),
+            Outcome::Executed(response) => {
+                if let Err(error) = serde_json::to_writer(&mut body, &Outgoing(response)) {
+                    tracing::error!(%error, "cannot serialise a response");
+                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                }
+            }
         }
-    };
+    }
+    if batch {
+        body.push(b']');
+    }
     let status = if unavailable {
         StatusCode::SERVICE_UNAVAILABLE
     } else if request_error && media == MediaType::GraphqlResponse {

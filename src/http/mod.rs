@@ -8,6 +8,7 @@ mod guard;
 pub use guard::RequestGuard;
 mod health;
 mod metrics;
+pub mod persisted;
 pub mod server;
 mod state;
 pub use state::AppState;

@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use super::guard::RequestGuard;
 use crate::auth::JwtKeys;
+use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::schema::KithSchema;
 
@@ -14,6 +15,10 @@ use crate::schema::KithSchema;
 pub struct AppState {
     /// The GraphQL schema, with settings and the pool as schema data.
     pub schema: KithSchema,
+    /// The server's settings.
+    pub settings: Arc<Settings>,
+    /// The APQ cache, or the trusted documents.
+    pub persisted: Arc<super::persisted::Persisted>,
     /// The limits and load shedding of `/graphql`.
     pub guard: Arc<RequestGuard>,
     /// The pool, for readiness checks.

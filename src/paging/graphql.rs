@@ -47,30 +47,36 @@ pub fn page_request(
     page: Option<PageInput>,
     ctx: &Context<'_>,
 ) -> async_graphql::Result<(Pagination, PageRequest)> {
+    let total_selected = ctx.look_ahead().field("totalCount").exists();
+    checked_page(page, ctx.settings().max_page_size, total_selected).map_err(|e| e.extend())
+}
+
+/// [`page_request`] without a resolver's context: `max` is the largest page allowed, and
+/// `total_selected` whether the page's `totalCount` was selected.
+pub fn checked_page(
+    page: Option<PageInput>,
+    max: u64,
+    total_selected: bool,
+) -> Result<(Pagination, PageRequest), AppError> {
     let page = page.unwrap_or_default();
     let pagination = Pagination {
         page_number: page.page_number.unwrap_or(DEFAULT_PAGE_NUMBER),
         page_size: page.page_size.unwrap_or(DEFAULT_PAGE_SIZE),
         exclude_total_count: page.exclude_total_count.unwrap_or(false),
     };
-    let max = ctx.settings().max_page_size;
     let page_number = u32::try_from(pagination.page_number)
         .ok()
         .and_then(NonZeroU32::new)
-        .ok_or_else(|| AppError::BadUserInput("`pageNumber` must be at least 1".into()).extend())?;
+        .ok_or_else(|| AppError::BadUserInput("`pageNumber` must be at least 1".into()))?;
     let page_size = u32::try_from(pagination.page_size)
         .ok()
         .and_then(NonZeroU32::new)
         .filter(|size| u64::from(size.get()) <= max)
-        .ok_or_else(|| {
-            AppError::BadUserInput(format!("`pageSize` must be between 1 and {max}")).extend()
-        })?;
-    let count_total =
-        !pagination.exclude_total_count && ctx.look_ahead().field("totalCount").exists();
+        .ok_or_else(|| AppError::BadUserInput(format!("`pageSize` must be between 1 and {max}")))?;
     let request = PageRequest {
         page_number,
         page_size,
-        count_total,
+        count_total: !pagination.exclude_total_count && total_selected,
     };
     Ok((pagination, request))
 }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod cli;
+mod compiled_reads;
 mod config;
 mod conformance;
 mod http;
@@ -9,9 +10,11 @@ mod limits;
 mod logging;
 mod masking;
 mod migrations;
+mod nodes;
 mod observability;
 mod order;
 mod paging;
+mod persisted;
 mod query_counts;
 mod reads;
 mod resilience;

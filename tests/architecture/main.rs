@@ -14,7 +14,7 @@
 //!    `customer::graphql`, `account::graphql`, `contact::graphql`.
 //! 2. Reads and writes (`*::service`, `*::write`, `contact::write::*`, the crate's `write`)
 //!    never import the GraphQL layer: no `graphql`, `mutation` or `loader` module, no
-//!    `payload`, `graphql_context`, `schema`, `loaders`, `batch`, `cost`, `http`, `app`,
+//!    `payload`, `graphql_context`, `schema`, `loaders`, `batch`, `cost`, `read`, `http`, `app`,
 //!    `cli`, `seed`, and no `async_graphql*` crate.
 //! 3. The core (`error` and its children, `db`, `config`, `metrics`) imports nothing from the
 //!    crate but the core: no resource, no `input`, no `auth`.
@@ -137,6 +137,7 @@ fn is_graphql_layer(module: &str) -> bool {
                 | "loaders"
                 | "batch"
                 | "cost"
+                | "read"
                 | "http"
                 | "app"
                 | "cli"

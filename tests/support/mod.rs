@@ -71,7 +71,12 @@ macro_rules! backend_tests {
 /// Removes the test's database when the test ends, however it ends.
 pub enum DatabaseGuard {
     SqliteFile(PathBuf),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another server's database: that server's guard removes it.
+    Borrowed,
 }
 
 impl Drop for DatabaseGuard {
@@ -106,6 +111,7 @@ impl Drop for DatabaseGuard {
                 })
                 .join();
             }
+            DatabaseGuard::Borrowed => {}
         }
     }
 }
@@ -186,6 +192,25 @@ impl TestApp {
     /// A server whose settings `configure` adjusts first.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let (database_url, guard) = fresh_database(backend).await;
+        Self::spawn_on(database_url, guard, configure).await
+    }
+
+    /// A second server on this server's database (which this one keeps), its settings
+    /// adjusted by `configure`: for comparing two configurations over the same rows.
+    pub async fn spawn_beside(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_on(
+            self.database_url.clone(),
+            DatabaseGuard::Borrowed,
+            configure,
+        )
+        .await
+    }
+
+    async fn spawn_on(
+        database_url: String,
+        guard: DatabaseGuard,
+        configure: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         let mut settings = Settings::with_database(&database_url);
         settings.jwt_secret = Some(SECRET.to_owned());
         settings.bind = "127.0.0.1:0".parse().expect("bind address");

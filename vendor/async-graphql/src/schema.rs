@@ -514,6 +514,32 @@ where
         resp
     }
 
+    /// Kith patch: check a parsed document against the schema's validation rules (and its
+    /// recursive-depth, directive, complexity and depth limits) exactly as `execute` would,
+    /// without executing it. A server with its own executor for some operations validates
+    /// with this first, so both paths refuse the same documents with the same errors.
+    pub fn validate(
+        &self,
+        document: &ExecutableDocument,
+        variables: &Variables,
+        operation_name: Option<&str>,
+    ) -> Result<(), Vec<ServerError>> {
+        check_recursive_depth(document, self.0.recursive_depth).map_err(|err| vec![err])?;
+        if let Some(max_directives) = self.0.max_directives {
+            check_max_directives(document, max_directives).map_err(|err| vec![err])?;
+        }
+        check_rules(
+            &self.0.env.registry,
+            document,
+            Some(variables),
+            operation_name,
+            self.0.validation_mode,
+            self.0.complexity,
+            self.0.depth,
+        )
+        .map(|_| ())
+    }
+
     /// Execute a GraphQL query.
     pub async fn execute(&self, request: impl Into<Request>) -> Response {
         let request = request.into();
@@ -929,10 +955,32 @@ pub(crate) async fn prepare_request(
     let (operation_name, mut operation) = operation.map_err(|err| vec![err])?;
 
     // remove skipped fields
+    // Kith patch: `@skip(if: $v)`/`@include(if: $v)` see `$v`'s default value when the request
+    // does not give it, as the spec's CoerceVariableValues says (upstream passed the request's
+    // variables alone, so a defaulted condition read as false).
+    let defaulted = operation.node.variable_definitions.iter().any(|definition| {
+        definition.node.default_value.is_some()
+            && !request.variables.contains_key(&definition.node.name.node)
+    });
+    let with_defaults;
+    let skip_variables = if defaulted {
+        let mut variables = request.variables.clone();
+        for definition in &operation.node.variable_definitions {
+            if let Some(default) = &definition.node.default_value {
+                variables
+                    .entry(definition.node.name.node.clone())
+                    .or_insert_with(|| default.node.clone());
+            }
+        }
+        with_defaults = variables;
+        &with_defaults
+    } else {
+        &request.variables
+    };
     for fragment in document.fragments.values_mut() {
-        remove_skipped_selection(&mut fragment.node.selection_set.node, &request.variables);
+        remove_skipped_selection(&mut fragment.node.selection_set.node, skip_variables);
     }
-    remove_skipped_selection(&mut operation.node.selection_set.node, &request.variables);
+    remove_skipped_selection(&mut operation.node.selection_set.node, skip_variables);
 
     let env = QueryEnvInner {
         extensions,

@@ -1,0 +1,348 @@
+//! The query root of the compiled path: `customer`, `customers`, `account`, `accounts`,
+//! `contact` and `contacts`, their arguments coerced by the same input types the schema
+//! uses, and the page objects of the lists.
+
+use async_graphql::parser::types::{Field, SelectionSet};
+use async_graphql::{ID, InputType};
+use async_graphql_value::Value;
+use entity::{account, contact, customer};
+use uuid::Uuid;
+
+use super::context::{Fallback, ReadContext};
+use super::json::{Out, key};
+use super::objects::{
+    self, AccountField, ContactField, CustomerField, Plan, valid_account, valid_contact,
+    valid_customer,
+};
+use super::select::{Collected, Document};
+use crate::account::input::{AccountFilter, AccountFilterParams};
+use crate::contact::input::{ContactFilter, ContactFilterParams};
+use crate::customer::input::{CustomerFilter, CustomerFilterParams};
+use crate::loaders::count_batch;
+use crate::paging::graphql::{PageInput, Pagination, checked_page};
+use crate::paging::{PageRequest, RowPage};
+
+/// A field of the query root.
+pub enum RootField {
+    Typename,
+    Customer(Uuid, Plan<CustomerField>),
+    Customers(
+        PageArgs<CustomerFilterParams>,
+        Plan<PageField<CustomerField>>,
+    ),
+    Account(Uuid, Plan<AccountField>),
+    Accounts(PageArgs<AccountFilterParams>, Plan<PageField<AccountField>>),
+    Contact(Uuid, Plan<ContactField>),
+    Contacts(PageArgs<ContactFilterParams>, Plan<PageField<ContactField>>),
+}
+
+/// A root list's arguments, checked.
+pub struct PageArgs<P> {
+    pagination: Pagination,
+    request: PageRequest,
+    filter: P,
+}
+
+/// A field of a page object (`CustomerPage`...).
+pub enum PageField<F> {
+    Typename(&'static str),
+    Pagination(Plan<PaginationField>),
+    TotalCount,
+    HasNextPage,
+    Items(Plan<F>),
+}
+
+/// A field of `Pagination`.
+pub enum PaginationField {
+    Typename,
+    PageNumber,
+    PageSize,
+    ExcludeTotalCount,
+}
+
+/// The operation's root fields, compiled in selection order.
+pub struct RootPlan {
+    fields: Vec<(Box<[u8]>, String, RootField)>,
+}
+
+/// Compile the operation's selection set.
+pub fn compile(
+    doc: &Document<'_>,
+    set: &SelectionSet,
+    cx: &ReadContext<'_>,
+) -> Result<RootPlan, Fallback> {
+    let mut fields = Vec::new();
+    for selected in doc.collect("Query", &[set])? {
+        let sets = selected.selections.as_slice();
+        let field = selected.field;
+        let root = match selected.name {
+            "__typename" => RootField::Typename,
+            "customer" => RootField::Customer(id(doc, field)?, objects::customer(doc, sets)?),
+            "account" => RootField::Account(id(doc, field)?, objects::account(doc, sets)?),
+            "contact" => RootField::Contact(id(doc, field)?, objects::contact(doc, sets)?),
+            "customers" => {
+                let plan = page(doc, "CustomerPage", sets, objects::customer)?;
+                let filter = argument::<Option<CustomerFilter>>(doc, field, "filter")?;
+                let filter = filter
+                    .unwrap_or_default()
+                    .parse()
+                    .map_err(|_| Fallback::Unsupported)?;
+                RootField::Customers(page_args(doc, field, &plan, filter, cx)?, plan)
+            }
+            "accounts" => {
+                let plan = page(doc, "AccountPage", sets, objects::account)?;
+                let filter = argument::<Option<AccountFilter>>(doc, field, "filter")?;
+                let filter = filter
+                    .unwrap_or_default()
+                    .parse()
+                    .map_err(|_| Fallback::Unsupported)?;
+                RootField::Accounts(page_args(doc, field, &plan, filter, cx)?, plan)
+            }
+            "contacts" => {
+                let plan = page(doc, "ContactPage", sets, objects::contact)?;
+                let filter = argument::<Option<ContactFilter>>(doc, field, "filter")?;
+                let filter = filter
+                    .unwrap_or_default()
+                    .parse()
+                    .map_err(|_| Fallback::Unsupported)?;
+                RootField::Contacts(page_args(doc, field, &plan, filter, cx)?, plan)
+            }
+            _ => return Err(Fallback::Unsupported),
+        };
+        fields.push((key(selected.key), selected.key.to_owned(), root));
+    }
+    Ok(RootPlan { fields })
+}
+
+/// Read and write every root field, in selection order.
+/// On failure, the response key of the root field that failed comes with the reason.
+pub async fn run(
+    plan: &mut RootPlan,
+    cx: &ReadContext<'_>,
+    out: &mut Out,
+) -> Result<(), (Fallback, String)> {
+    out.raw(b"{");
+    for (index, (key, name, field)) in plan.fields.iter_mut().enumerate() {
+        if index > 0 {
+            out.raw(b",");
+        }
+        out.raw(key);
+        root_field(field, cx, out)
+            .await
+            .map_err(|fallback| (fallback, name.clone()))?;
+    }
+    out.raw(b"}");
+    Ok(())
+}
+
+/// Read and write one root field.
+async fn root_field(
+    field: &mut RootField,
+    cx: &ReadContext<'_>,
+    out: &mut Out,
+) -> Result<(), Fallback> {
+    {
+        match field {
+            RootField::Typename => out.str("Query"),
+            RootField::Customer(id, plan) => {
+                let read = crate::customer::service::by_ids(cx.db, cx.scope, &[*id]).await;
+                let rows = count_batch(cx.rows, "CustomerById", 1, read)?;
+                one(out, rows.first(), valid_customer)?;
+                if let Some(row) = rows.first() {
+                    plan.load(cx, &[row]).await?;
+                    plan.write_row(out, row, cx);
+                }
+            }
+            RootField::Account(id, plan) => {
+                let read = crate::account::service::by_ids(cx.db, cx.scope, &[*id]).await;
+                let rows = count_batch(cx.rows, "AccountById", 1, read)?;
+                one(out, rows.first(), valid_account)?;
+                if let Some(row) = rows.first() {
+                    plan.load(cx, &[row]).await?;
+                    plan.write_row(out, row, cx);
+                }
+            }
+            RootField::Contact(id, plan) => {
+                let row = crate::contact::service::find(cx.db, cx.scope, *id).await?;
+                one(out, row.as_ref(), valid_contact)?;
+                if let Some(row) = &row {
+                    plan.load(cx, &[row]).await?;
+                    plan.write_row(out, row, cx);
+                }
+            }
+            RootField::Customers(args, plan) => {
+                let rows: RowPage<customer::Model> = crate::customer::service::list(
+                    cx.db,
+                    cx.scope,
+                    args.filter.clone(),
+                    args.request,
+                )
+                .await?;
+                let refs: Vec<&customer::Model> = rows.rows.iter().collect();
+                for (_, field) in plan.fields_mut() {
+                    if let PageField::Items(items) = field {
+                        items.load(cx, &refs).await?;
+                    }
+                }
+                write_page(out, plan, args, &rows, |out, items, row| {
+                    items.write_row(out, row, cx)
+                });
+            }
+            RootField::Accounts(args, plan) => {
+                let rows: RowPage<account::Model> = crate::account::service::list(
+                    cx.db,
+                    cx.scope,
+                    args.filter.clone(),
+                    args.request,
+                )
+                .await?;
+                if !rows.rows.iter().all(valid_account) {
+                    return Err(Fallback::Unsupported);
+                }
+                let refs: Vec<&account::Model> = rows.rows.iter().collect();
+                for (_, field) in plan.fields_mut() {
+                    if let PageField::Items(items) = field {
+                        items.load(cx, &refs).await?;
+                    }
+                }
+                write_page(out, plan, args, &rows, |out, items, row| {
+                    items.write_row(out, row, cx)
+                });
+            }
+            RootField::Contacts(args, plan) => {
+                let rows: RowPage<contact::Model> = crate::contact::service::list(
+                    cx.db,
+                    cx.scope,
+                    args.filter.clone(),
+                    args.request,
+                )
+                .await?;
+                if !rows.rows.iter().all(valid_contact) {
+                    return Err(Fallback::Unsupported);
+                }
+                let refs: Vec<&contact::Model> = rows.rows.iter().collect();
+                for (_, field) in plan.fields_mut() {
+                    if let PageField::Items(items) = field {
+                        items.load(cx, &refs).await?;
+                    }
+                }
+                write_page(out, plan, args, &rows, |out, items, row| {
+                    items.write_row(out, row, cx)
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `null` for a missing row; a row Kith did not write falls back.
+fn one<R>(out: &mut Out, row: Option<&R>, valid: impl Fn(&R) -> bool) -> Result<(), Fallback> {
+    match row {
+        None => out.null(),
+        Some(row) if !valid(row) => return Err(Fallback::Unsupported),
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+/// Compile a selection on a page object whose items are compiled by `items`.
+fn page<F>(
+    doc: &Document<'_>,
+    type_name: &'static str,
+    sets: &[&SelectionSet],
+    items: impl Fn(&Document<'_>, &[&SelectionSet]) -> Result<Plan<F>, Fallback>,
+) -> Result<Plan<PageField<F>>, Fallback> {
+    Plan::compile(doc, type_name, sets, |doc, selected: &Collected<'_>| {
+        Ok(match selected.name {
+            "__typename" => PageField::Typename(type_name),
+            "pagination" => PageField::Pagination(Plan::compile(
+                doc,
+                "Pagination",
+                &selected.selections,
+                |_, selected| {
+                    Ok(match selected.name {
+                        "__typename" => PaginationField::Typename,
+                        "pageNumber" => PaginationField::PageNumber,
+                        "pageSize" => PaginationField::PageSize,
+                        "excludeTotalCount" => PaginationField::ExcludeTotalCount,
+                        _ => return Err(Fallback::Unsupported),
+                    })
+                },
+            )?),
+            "totalCount" => PageField::TotalCount,
+            "hasNextPage" => PageField::HasNextPage,
+            "items" => PageField::Items(items(doc, &selected.selections)?),
+            _ => return Err(Fallback::Unsupported),
+        })
+    })
+}
+
+/// The `page` argument of a root list, checked as the schema's resolvers check it.
+fn page_args<F, P>(
+    doc: &Document<'_>,
+    field: &Field,
+    plan: &Plan<PageField<F>>,
+    filter: P,
+    cx: &ReadContext<'_>,
+) -> Result<PageArgs<P>, Fallback> {
+    let page = argument::<Option<PageInput>>(doc, field, "page")?;
+    let total_selected = plan
+        .fields()
+        .iter()
+        .any(|(_, field)| matches!(field, PageField::TotalCount));
+    let (pagination, request) = checked_page(page, cx.max_page_size, total_selected)?;
+    Ok(PageArgs {
+        pagination,
+        request,
+        filter,
+    })
+}
+
+/// Write a page object.
+fn write_page<F, R, P>(
+    out: &mut Out,
+    plan: &Plan<PageField<F>>,
+    args: &PageArgs<P>,
+    rows: &RowPage<R>,
+    item: impl Fn(&mut Out, &Plan<F>, &R),
+) {
+    plan.write(out, rows, |out, field, rows| match field {
+        PageField::Typename(name) => out.str(name),
+        PageField::Pagination(pagination) => {
+            pagination.write(out, &args.pagination, |out, field, echo| match field {
+                PaginationField::Typename => out.str("Pagination"),
+                PaginationField::PageNumber => out.int(echo.page_number),
+                PaginationField::PageSize => out.int(echo.page_size),
+                PaginationField::ExcludeTotalCount => out.bool(echo.exclude_total_count),
+            });
+        }
+        PageField::TotalCount => match rows.total {
+            Some(total) => out.int(total),
+            None => out.null(),
+        },
+        PageField::HasNextPage => out.bool(rows.has_next_page),
+        PageField::Items(items) => out.list(&rows.rows, |out, row| item(out, items, row)),
+    });
+}
+
+/// An `ID!` argument, as a UUID.
+fn id(doc: &Document<'_>, field: &Field) -> Result<Uuid, Fallback> {
+    let id = argument::<ID>(doc, field, "id")?;
+    Uuid::parse_str(id.as_str()).map_err(|_| Fallback::Unsupported)
+}
+
+/// Argument `name` of `field`, coerced by its GraphQL input type. A variable that was
+/// neither given nor defaulted is an absent argument.
+fn argument<T: InputType>(doc: &Document<'_>, field: &Field, name: &str) -> Result<T, Fallback> {
+    let value = match field.get_argument(name).map(|value| &value.node) {
+        None => None,
+        Some(Value::Variable(variable)) => doc.variables.get(variable).cloned(),
+        Some(value) => Some(value.clone().into_const_with(|variable| {
+            doc.variables
+                .get(&variable)
+                .cloned()
+                .ok_or(Fallback::Unsupported)
+        })?),
+    };
+    T::parse(value).map_err(|_| Fallback::Unsupported)
+}
