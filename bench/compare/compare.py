@@ -790,19 +790,35 @@ def parse_logged_statements(text: str) -> list[str]:
         elif level == "DETAIL" and current is not None and message.startswith("parameters: "):
             current[1] = dict(re.findall(r"\$(\d+) = (NULL|'(?:[^']|'')*')", message))
             current[2] = "params"
+    # Each bind parameter stays a parameter: `$N` of statement i becomes pgbench's variable
+    # `:p<i>_<N>`, given with `-D`, which `-M prepared`/`-M extended` send as a bind parameter
+    # just as Kith's driver does. Inlined as literals, an array or a LIMIT changes the plans
+    # PostgreSQL picks, and the replay stops being a floor.
     out = []
-    for sql, params, _ in statements:
-        out.append(re.sub(r"\$(\d+)", lambda m: params.get(m.group(1), m.group(0)), sql))
+    for index, (sql, params, _) in enumerate(statements):
+        values = {}
+        for number, literal in params.items():
+            if literal == "NULL":
+                continue
+            values[f"p{index}_{number}"] = literal[1:-1].replace("''", "'")
+        text = re.sub(
+            r"\$(\d+)",
+            lambda m: f":p{index}_{m.group(1)}" if f"p{index}_{m.group(1)}" in values
+            else params.get(m.group(1), m.group(0)),
+            sql,
+        )
+        out.append((text, values))
     return out
 
 
 def pgbench(script: Path, db: str, sslmode: str, protocol: str, duration: int,
-            pg_pid: int | None) -> dict:
+            pg_pid: int | None, values: dict) -> dict:
     env = dict(os.environ, PGSSLMODE=sslmode)
+    defines = [arg for name, value in values.items() for arg in ("-D", f"{name}={value}")]
     before = tree_ticks(pg_pid)
     done = subprocess.run(
         ["pgbench", "-n", "-M", protocol, "-c16", "-j2", "-T", str(duration), "-h", PG_HOST, "-p",
-         str(PG_PORT), "-U", PG_USER, "-f", str(script), db],
+         str(PG_PORT), "-U", PG_USER, *defines, "-f", str(script), db],
         capture_output=True, text=True, env=env, timeout=duration + 120,
     )
     after = tree_ticks(pg_pid)
@@ -832,9 +848,12 @@ def sql_floor(kith: str, db: str, jwt_secret: str, token: str, bodies: dict, que
             entry["error"] = "no statements captured"
             continue
         script = WORK / f"floor-{db}-{query}.sql"
-        script.write_text("".join(s.rstrip().rstrip(";") + ";\n" for s in statements))
+        texts = [text for text, _ in statements]
+        values = {name: value for _, found_values in statements for name, value in found_values.items()}
+        script.write_text("".join(t.rstrip().rstrip(";") + ";\n" for t in texts))
         entry["script"] = str(script)
-        unquoted = re.sub(r"'(?:[^']|'')*'", "''", "\n".join(statements)).replace("::", "")
+        unquoted = re.sub(r"'(?:[^']|'')*'", "''", "\n".join(texts)).replace("::", "")
+        unquoted = re.sub(r":p\d+_\d+", "", unquoted)
         if re.search(r":[A-Za-z0-9_]", unquoted):
             entry["error"] = "the statements hold ':name', which pgbench reads as a variable"
             continue
@@ -844,14 +863,15 @@ def sql_floor(kith: str, db: str, jwt_secret: str, token: str, bodies: dict, que
                 log(f"SQL floor {query}: {len(statements)} statements ({script.name}); "
                     f"pgbench -M {protocol} {duration}s over {transport}")
                 bench = pgbench(script, db, "require" if transport == "tls" else "disable", protocol,
-                                duration, pg_pid)
+                                duration, pg_pid, values)
                 entry["runs"].append(dict(bench, protocol=protocol, transport=transport))
     return floor
 
 
-# `prepared`: each statement parsed and planned once per connection, then only executed (the
-# floor the issue asks for: no planning at all). `extended`: parsed and planned at every
-# execution, as a statement with new bind parameters mostly is (custom plans).
+# Both send each statement with its bind parameters, as Kith's driver does. `prepared`: parsed
+# once per connection and executed by name, as sqlx does with its statement cache (PostgreSQL
+# then plans custom or generic, as it does for Kith): the floor. `extended`: parsed and planned
+# at every execution (an unnamed statement).
 FLOOR_PROTOCOLS = ("prepared", "extended")
 
 
@@ -958,11 +978,11 @@ def report(results: dict) -> str:
 
     floor = results.get("floor") or {}
     if floor:
-        out.append("\nSQL floor: the statements Kith ran for one request, bind parameters inlined, "
-                   f"replayed by `pgbench -n -c16 -j2 -T{meta['duration']}` (a transaction = one "
-                   "request's statements, one after another). `-M prepared` plans each statement "
-                   "once per connection (the floor proper); `-M extended` plans it at every "
-                   "execution, as Kith's statements with fresh bind parameters mostly are:\n")
+        out.append("\nSQL floor: the statements Kith ran for one request, with the same bind "
+                   f"parameters, replayed by `pgbench -n -c16 -j2 -T{meta['duration']}` (a "
+                   "transaction = one request's statements, one after another). `-M prepared` "
+                   "prepares each statement once per connection, as Kith's driver does (the floor "
+                   "proper); `-M extended` parses and plans it at every execution:\n")
         for query, entry in floor.items():
             line = f"- {query}: {entry['statements']} statements per request"
             if entry.get("kith_metric") is not None:
