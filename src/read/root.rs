@@ -141,95 +141,81 @@ async fn root_field(
     cx: &ReadContext<'_>,
     out: &mut Out,
 ) -> Result<(), Fallback> {
-    {
-        match field {
-            RootField::Typename => out.str("Query"),
-            RootField::Customer(id, plan) => {
-                let read = crate::customer::service::by_ids(cx.db, cx.scope, &[*id]).await;
-                let rows = count_batch(cx.rows, "CustomerById", 1, read)?;
-                one(out, rows.first(), valid_customer)?;
-                if let Some(row) = rows.first() {
-                    plan.load(cx, &[row]).await?;
-                    plan.write_row(out, row, cx);
+    match field {
+        RootField::Typename => out.str("Query"),
+        RootField::Customer(id, plan) => {
+            let read = crate::customer::service::by_ids(cx.db, cx.scope, &[*id]).await;
+            let rows = count_batch(cx.rows, "CustomerById", 1, read)?;
+            one(out, rows.first(), valid_customer)?;
+            if let Some(row) = rows.first() {
+                plan.load(cx, &[row]).await?;
+                plan.write_row(out, row, cx);
+            }
+        }
+        RootField::Account(id, plan) => {
+            let read = crate::account::service::by_ids(cx.db, cx.scope, &[*id]).await;
+            let rows = count_batch(cx.rows, "AccountById", 1, read)?;
+            one(out, rows.first(), valid_account)?;
+            if let Some(row) = rows.first() {
+                plan.load(cx, &[row]).await?;
+                plan.write_row(out, row, cx);
+            }
+        }
+        RootField::Contact(id, plan) => {
+            let row = crate::contact::service::find(cx.db, cx.scope, *id).await?;
+            one(out, row.as_ref(), valid_contact)?;
+            if let Some(row) = &row {
+                plan.load(cx, &[row]).await?;
+                plan.write_row(out, row, cx);
+            }
+        }
+        RootField::Customers(args, plan) => {
+            let rows: RowPage<customer::Model> =
+                crate::customer::service::list(cx.db, cx.scope, args.filter.clone(), args.request)
+                    .await?;
+            let refs: Vec<&customer::Model> = rows.rows.iter().collect();
+            for (_, field) in plan.fields_mut() {
+                if let PageField::Items(items) = field {
+                    items.load(cx, &refs).await?;
                 }
             }
-            RootField::Account(id, plan) => {
-                let read = crate::account::service::by_ids(cx.db, cx.scope, &[*id]).await;
-                let rows = count_batch(cx.rows, "AccountById", 1, read)?;
-                one(out, rows.first(), valid_account)?;
-                if let Some(row) = rows.first() {
-                    plan.load(cx, &[row]).await?;
-                    plan.write_row(out, row, cx);
+            write_page(out, plan, args, &rows, |out, items, row| {
+                items.write_row(out, row, cx)
+            });
+        }
+        RootField::Accounts(args, plan) => {
+            let rows: RowPage<account::Model> =
+                crate::account::service::list(cx.db, cx.scope, args.filter.clone(), args.request)
+                    .await?;
+            if !rows.rows.iter().all(valid_account) {
+                return Err(Fallback::Unsupported);
+            }
+            let refs: Vec<&account::Model> = rows.rows.iter().collect();
+            for (_, field) in plan.fields_mut() {
+                if let PageField::Items(items) = field {
+                    items.load(cx, &refs).await?;
                 }
             }
-            RootField::Contact(id, plan) => {
-                let row = crate::contact::service::find(cx.db, cx.scope, *id).await?;
-                one(out, row.as_ref(), valid_contact)?;
-                if let Some(row) = &row {
-                    plan.load(cx, &[row]).await?;
-                    plan.write_row(out, row, cx);
+            write_page(out, plan, args, &rows, |out, items, row| {
+                items.write_row(out, row, cx)
+            });
+        }
+        RootField::Contacts(args, plan) => {
+            let rows: RowPage<contact::Model> =
+                crate::contact::service::list(cx.db, cx.scope, args.filter.clone(), args.request)
+                    .await?;
+            if !rows.rows.iter().all(valid_contact) {
+                return Err(Fallback::Unsupported);
+            }
+            let refs: Vec<&contact::Model> = rows.rows.iter().collect();
+            for (_, field) in plan.fields_mut() {
+                if let PageField::Items(items) = field {
+                    items.load(cx, &refs).await?;
                 }
             }
-            RootField::Customers(args, plan) => {
-                let rows: RowPage<customer::Model> = crate::customer::service::list(
-                    cx.db,
-                    cx.scope,
-                    args.filter.clone(),
-                    args.request,
-                )
-                .await?;
-                let refs: Vec<&customer::Model> = rows.rows.iter().collect();
-                for (_, field) in plan.fields_mut() {
-                    if let PageField::Items(items) = field {
-                        items.load(cx, &refs).await?;
-                    }
-                }
-                write_page(out, plan, args, &rows, |out, items, row| {
-                    items.write_row(out, row, cx)
-                });
-            }
-            RootField::Accounts(args, plan) => {
-                let rows: RowPage<account::Model> = crate::account::service::list(
-                    cx.db,
-                    cx.scope,
-                    args.filter.clone(),
-                    args.request,
-                )
-                .await?;
-                if !rows.rows.iter().all(valid_account) {
-                    return Err(Fallback::Unsupported);
-                }
-                let refs: Vec<&account::Model> = rows.rows.iter().collect();
-                for (_, field) in plan.fields_mut() {
-                    if let PageField::Items(items) = field {
-                        items.load(cx, &refs).await?;
-                    }
-                }
-                write_page(out, plan, args, &rows, |out, items, row| {
-                    items.write_row(out, row, cx)
-                });
-            }
-            RootField::Contacts(args, plan) => {
-                let rows: RowPage<contact::Model> = crate::contact::service::list(
-                    cx.db,
-                    cx.scope,
-                    args.filter.clone(),
-                    args.request,
-                )
-                .await?;
-                if !rows.rows.iter().all(valid_contact) {
-                    return Err(Fallback::Unsupported);
-                }
-                let refs: Vec<&contact::Model> = rows.rows.iter().collect();
-                for (_, field) in plan.fields_mut() {
-                    if let PageField::Items(items) = field {
-                        items.load(cx, &refs).await?;
-                    }
-                }
-                write_page(out, plan, args, &rows, |out, items, row| {
-                    items.write_row(out, row, cx)
-                });
-            }
+            write_page(out, plan, args, &rows, |out, items, row| {
+                items.write_row(out, row, cx)
+            });
         }
     }
     Ok(())
