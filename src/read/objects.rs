@@ -191,17 +191,6 @@ pub fn customer(
 }
 
 impl Plan<CustomerField> {
-    /// Read the relations this plan selects, for `rows`.
-    pub async fn load(
-        &mut self,
-        cx: &ReadContext<'_>,
-        rows: &[&customer::Model],
-    ) -> Result<(), Fallback> {
-        let mut pending = Vec::new();
-        self.load_rows(cx, rows, &mut pending).await?;
-        load_contact_relations(cx, pending).await
-    }
-
     /// Read the accounts and contacts under `rows`, leaving the contacts' own relations in
     /// `pending`.
     async fn load_rows<'p>(
@@ -306,17 +295,6 @@ pub fn account(doc: &Document<'_>, sets: &[&SelectionSet]) -> Result<Plan<Accoun
 }
 
 impl Plan<AccountField> {
-    /// Read the relations this plan selects, for `rows`.
-    pub async fn load(
-        &mut self,
-        cx: &ReadContext<'_>,
-        rows: &[&account::Model],
-    ) -> Result<(), Fallback> {
-        let mut pending = Vec::new();
-        self.load_rows(cx, rows, &mut pending).await?;
-        load_contact_relations(cx, pending).await
-    }
-
     /// Read the contacts under `rows`, leaving their own relations in `pending`.
     async fn load_rows<'p>(
         &'p mut self,
@@ -440,16 +418,6 @@ pub fn contact(doc: &Document<'_>, sets: &[&SelectionSet]) -> Result<Plan<Contac
 }
 
 impl Plan<ContactField> {
-    /// Read the relations this plan selects, for `rows`.
-    pub async fn load(
-        &mut self,
-        cx: &ReadContext<'_>,
-        rows: &[&contact::Model],
-    ) -> Result<(), Fallback> {
-        let keys = ids(rows.iter().copied(), |row| row.id);
-        load_contact_relations(cx, vec![(self, keys)]).await
-    }
-
     /// Write one contact.
     pub fn write_row(&self, out: &mut Out, row: &contact::Model, cx: &ReadContext<'_>) {
         self.write(out, row, |out, field, row| match field {
@@ -498,6 +466,91 @@ impl Plan<ContactField> {
             ContactField::UpdatedAt => out.date_time(&row.updated_at),
             ContactField::Version => out.int(row.version),
         });
+    }
+}
+
+/// What the query root does with a plan of a type it returns (Customer, Account, Contact):
+/// check a row's stored enums, read the relations the plan selects, write a row.
+pub trait RootObject {
+    /// The row the plan writes.
+    type Row;
+
+    /// Whether `row` holds enum values Kith wrote (see [`valid`]).
+    fn valid(row: &Self::Row) -> bool;
+
+    /// Read the relations this plan selects, for `rows`.
+    fn load(
+        &mut self,
+        cx: &ReadContext<'_>,
+        rows: &[&Self::Row],
+    ) -> impl Future<Output = Result<(), Fallback>> + Send;
+
+    /// Write one row.
+    fn write_item(&self, out: &mut Out, row: &Self::Row, cx: &ReadContext<'_>);
+}
+
+impl RootObject for Plan<CustomerField> {
+    type Row = customer::Model;
+
+    fn valid(row: &customer::Model) -> bool {
+        valid_customer(row)
+    }
+
+    async fn load(
+        &mut self,
+        cx: &ReadContext<'_>,
+        rows: &[&customer::Model],
+    ) -> Result<(), Fallback> {
+        let mut pending = Vec::new();
+        self.load_rows(cx, rows, &mut pending).await?;
+        load_contact_relations(cx, pending).await
+    }
+
+    fn write_item(&self, out: &mut Out, row: &customer::Model, cx: &ReadContext<'_>) {
+        self.write_row(out, row, cx);
+    }
+}
+
+impl RootObject for Plan<AccountField> {
+    type Row = account::Model;
+
+    fn valid(row: &account::Model) -> bool {
+        valid_account(row)
+    }
+
+    async fn load(
+        &mut self,
+        cx: &ReadContext<'_>,
+        rows: &[&account::Model],
+    ) -> Result<(), Fallback> {
+        let mut pending = Vec::new();
+        self.load_rows(cx, rows, &mut pending).await?;
+        load_contact_relations(cx, pending).await
+    }
+
+    fn write_item(&self, out: &mut Out, row: &account::Model, cx: &ReadContext<'_>) {
+        self.write_row(out, row, cx);
+    }
+}
+
+impl RootObject for Plan<ContactField> {
+    type Row = contact::Model;
+
+    fn valid(row: &contact::Model) -> bool {
+        valid_contact(row)
+    }
+
+    async fn load(
+        &mut self,
+        cx: &ReadContext<'_>,
+        rows: &[&contact::Model],
+    ) -> Result<(), Fallback> {
+        let keys = ids(rows.iter().copied(), |row| row.id);
+        load_contact_relations(cx, vec![(self, keys)]).await
+    }
+
+    fn write_item(&self, out: &mut Out, row: &contact::Model, cx: &ReadContext<'_>) {
+        self.write_row(out, row, cx);
     }
 }
 

@@ -5,15 +5,11 @@
 use async_graphql::parser::types::{Field, SelectionSet};
 use async_graphql::{ID, InputType};
 use async_graphql_value::Value;
-use entity::{account, contact, customer};
 use uuid::Uuid;
 
 use super::context::{Fallback, ReadContext};
 use super::json::{Out, key};
-use super::objects::{
-    self, AccountField, ContactField, CustomerField, Plan, valid_account, valid_contact,
-    valid_customer,
-};
+use super::objects::{self, AccountField, ContactField, CustomerField, Plan, RootObject};
 use super::select::{Collected, Document};
 use crate::account::input::{AccountFilter, AccountFilterParams};
 use crate::contact::input::{ContactFilter, ContactFilterParams};
@@ -146,88 +142,80 @@ async fn root_field(
         RootField::Customer(id, plan) => {
             let read = crate::customer::service::by_ids(cx.db, cx.scope, &[*id]).await;
             let rows = count_batch(cx.rows, "CustomerById", 1, read)?;
-            one(out, rows.first(), valid_customer)?;
-            if let Some(row) = rows.first() {
-                plan.load(cx, &[row]).await?;
-                plan.write_row(out, row, cx);
-            }
+            by_id(out, cx, plan, rows.first()).await?;
         }
         RootField::Account(id, plan) => {
             let read = crate::account::service::by_ids(cx.db, cx.scope, &[*id]).await;
             let rows = count_batch(cx.rows, "AccountById", 1, read)?;
-            one(out, rows.first(), valid_account)?;
-            if let Some(row) = rows.first() {
-                plan.load(cx, &[row]).await?;
-                plan.write_row(out, row, cx);
-            }
+            by_id(out, cx, plan, rows.first()).await?;
         }
         RootField::Contact(id, plan) => {
             let row = crate::contact::service::find(cx.db, cx.scope, *id).await?;
-            one(out, row.as_ref(), valid_contact)?;
-            if let Some(row) = &row {
-                plan.load(cx, &[row]).await?;
-                plan.write_row(out, row, cx);
-            }
+            by_id(out, cx, plan, row.as_ref()).await?;
         }
         RootField::Customers(args, plan) => {
-            let rows: RowPage<customer::Model> =
-                crate::customer::service::list(cx.db, cx.scope, args.filter.clone(), args.request)
-                    .await?;
-            let refs: Vec<&customer::Model> = rows.rows.iter().collect();
-            for (_, field) in plan.fields_mut() {
-                if let PageField::Items(items) = field {
-                    items.load(cx, &refs).await?;
-                }
-            }
-            write_page(out, plan, args, &rows, |out, items, row| {
-                items.write_row(out, row, cx)
-            });
+            let filter = args.filter.clone();
+            let rows =
+                crate::customer::service::list(cx.db, cx.scope, filter, args.request).await?;
+            page_of(out, cx, plan, args, &rows).await?;
         }
         RootField::Accounts(args, plan) => {
-            let rows: RowPage<account::Model> =
-                crate::account::service::list(cx.db, cx.scope, args.filter.clone(), args.request)
-                    .await?;
-            if !rows.rows.iter().all(valid_account) {
-                return Err(Fallback::Unsupported);
-            }
-            let refs: Vec<&account::Model> = rows.rows.iter().collect();
-            for (_, field) in plan.fields_mut() {
-                if let PageField::Items(items) = field {
-                    items.load(cx, &refs).await?;
-                }
-            }
-            write_page(out, plan, args, &rows, |out, items, row| {
-                items.write_row(out, row, cx)
-            });
+            let filter = args.filter.clone();
+            let rows = crate::account::service::list(cx.db, cx.scope, filter, args.request).await?;
+            page_of(out, cx, plan, args, &rows).await?;
         }
         RootField::Contacts(args, plan) => {
-            let rows: RowPage<contact::Model> =
-                crate::contact::service::list(cx.db, cx.scope, args.filter.clone(), args.request)
-                    .await?;
-            if !rows.rows.iter().all(valid_contact) {
-                return Err(Fallback::Unsupported);
-            }
-            let refs: Vec<&contact::Model> = rows.rows.iter().collect();
-            for (_, field) in plan.fields_mut() {
-                if let PageField::Items(items) = field {
-                    items.load(cx, &refs).await?;
-                }
-            }
-            write_page(out, plan, args, &rows, |out, items, row| {
-                items.write_row(out, row, cx)
-            });
+            let filter = args.filter.clone();
+            let rows = crate::contact::service::list(cx.db, cx.scope, filter, args.request).await?;
+            page_of(out, cx, plan, args, &rows).await?;
         }
     }
     Ok(())
 }
 
-/// `null` for a missing row; a row Kith did not write falls back.
-fn one<R>(out: &mut Out, row: Option<&R>, valid: impl Fn(&R) -> bool) -> Result<(), Fallback> {
+/// A root field by id: `null` when there is no such row in the caller's scope, else the row
+/// with what its plan selects. A row Kith did not write falls back.
+async fn by_id<P: RootObject>(
+    out: &mut Out,
+    cx: &ReadContext<'_>,
+    plan: &mut P,
+    row: Option<&P::Row>,
+) -> Result<(), Fallback> {
     match row {
         None => out.null(),
-        Some(row) if !valid(row) => return Err(Fallback::Unsupported),
-        Some(_) => {}
+        Some(row) if !P::valid(row) => return Err(Fallback::Unsupported),
+        Some(row) => {
+            plan.load(cx, &[row]).await?;
+            plan.write_item(out, row, cx);
+        }
     }
+    Ok(())
+}
+
+/// A root list's page: its rows checked, the relations of every `items` selection read (each
+/// alias has its own plan), the page object written.
+async fn page_of<F, Q>(
+    out: &mut Out,
+    cx: &ReadContext<'_>,
+    plan: &mut Plan<PageField<F>>,
+    args: &PageArgs<Q>,
+    rows: &RowPage<<Plan<F> as RootObject>::Row>,
+) -> Result<(), Fallback>
+where
+    Plan<F>: RootObject,
+{
+    if !rows.rows.iter().all(<Plan<F> as RootObject>::valid) {
+        return Err(Fallback::Unsupported);
+    }
+    let refs: Vec<_> = rows.rows.iter().collect();
+    for (_, field) in plan.fields_mut() {
+        if let PageField::Items(items) = field {
+            items.load(cx, &refs).await?;
+        }
+    }
+    write_page(out, plan, args, rows, |out, items, row| {
+        items.write_item(out, row, cx);
+    });
     Ok(())
 }
 
