@@ -24,6 +24,7 @@ pub mod input;
 pub mod loaders;
 pub mod metrics;
 pub mod node;
+pub mod ordering;
 pub mod paging;
 pub mod payload;
 pub mod read;

@@ -1,13 +1,19 @@
-//! Offset paging in SQL for root list queries (API.md, "Paging"): which rows a page holds,
-//! read in one statement, with the list's total counted beside it when asked for. The GraphQL
-//! side (page arguments, page objects) is in [`graphql`].
+//! Paging in SQL for root list queries (API.md, "Paging"): offset pages (`page`), and keyset
+//! pages for cursor connections (`first`/`after`, `last`/`before`), each read in one
+//! statement, with the list's total counted beside it when asked for. The GraphQL side (page
+//! and connection arguments, page and connection objects) is in [`graphql`]; cursors, opaque
+//! to clients, in [`cursor`].
 
 use std::num::NonZeroU32;
 
-use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, Select};
+use sea_orm::{
+    Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select,
+};
 
 use crate::error::Result;
+use crate::ordering::{Ordering, Position, Side, Sortable};
 
+pub mod cursor;
 pub mod graphql;
 
 /// A page to read: already checked against the server's limits.
@@ -42,26 +48,26 @@ pub struct RowPage<M> {
     pub has_next_page: bool,
 }
 
-/// Read one page of `select`, ordered by primary key. Ids are UUIDv7, so that order is
-/// creation order, and it is stable and index-backed. The count runs beside the page query.
-pub async fn fetch_page<E>(
+/// Read one page of `select` in `ordering` (by default by primary key: ids are UUIDv7, so
+/// that is creation order). Every order ends in the id, so it is stable, and each has an
+/// index. The count runs beside the page query.
+pub async fn fetch_page<S>(
     db: &impl ConnectionTrait,
-    select: Select<E>,
-    order_by: E::Column,
+    select: Select<S::Entity>,
+    ordering: &Ordering,
     request: PageRequest,
-) -> Result<RowPage<E::Model>>
+) -> Result<RowPage<S>>
 where
-    E: EntityTrait,
-    E::Model: Sync,
+    S: Sortable + sea_orm::FromQueryResult + Send + Sync + 'static,
+    S::Entity: EntityTrait<Model = S>,
 {
     let limit = request.limit();
     // Plain OFFSET. A deferred join (ids from the primary key's index first, whole rows for
     // the page only) measured +9% at page 400 on a vacuumed table but -28% on one whose
     // visibility map is not yet set, where the "index-only" scan visits the heap anyway
     // (BENCHMARKS.md). Deep pages want keyset paging, not a cleverer OFFSET.
-    let rows_query = select
-        .clone()
-        .order_by_asc(order_by)
+    let rows_query = ordering
+        .apply::<S>(db.get_database_backend(), select.clone())
         .offset(request.offset())
         // One more row than asked tells whether there is a next page without a count.
         .limit(limit + 1)
@@ -78,5 +84,118 @@ where
         rows,
         total,
         has_next_page,
+    })
+}
+
+/// A keyset page to read: already checked against the server's limits.
+#[derive(Clone, Debug)]
+pub struct KeysetRequest {
+    /// Rows to return.
+    pub limit: NonZeroU32,
+    /// `last`: the rows at the end of the window, not its start.
+    pub from_end: bool,
+    /// Only rows after this position (`after`).
+    pub after: Option<Position>,
+    /// Only rows before this position (`before`).
+    pub before: Option<Position>,
+    /// Whether to count the whole list (filters, not cursors), a second statement.
+    pub count_total: bool,
+    /// Whether to find out if rows lie beyond the cursor on the side the page does not read
+    /// toward (`hasPreviousPage` after `after`, `hasNextPage` before `before`): a one-row
+    /// statement, run only when that flag was selected.
+    pub probe_outside: bool,
+}
+
+/// One keyset page, in the list's order.
+#[derive(Debug)]
+pub struct KeysetPage<M> {
+    /// The rows, in the list's order (also for `last`).
+    pub rows: Vec<M>,
+    /// Rows in the whole list, when counted.
+    pub total: Option<u64>,
+    /// Whether rows follow the page (see [`KeysetRequest::probe_outside`]).
+    pub has_next_page: bool,
+    /// Whether rows precede the page (see [`KeysetRequest::probe_outside`]).
+    pub has_previous_page: bool,
+}
+
+/// Read one keyset page of `select` in `ordering`: the rows after `after` and before
+/// `before`, the first `limit` of them (or the last, read in the reversed order). Its cost
+/// does not grow with how deep the page lies: the index on the order's keys is entered at the
+/// cursor. The flag that looks past the cursor (`probe_outside`) and the count run beside it.
+pub async fn fetch_keyset<S>(
+    db: &impl ConnectionTrait,
+    select: Select<S::Entity>,
+    ordering: &Ordering,
+    request: &KeysetRequest,
+) -> Result<KeysetPage<S>>
+where
+    S: Sortable + sea_orm::FromQueryResult + Send + Sync + 'static,
+    S::Entity: EntityTrait<Model = S>,
+{
+    let backend = db.get_database_backend();
+    let limit = u64::from(request.limit.get());
+    let mut window = select.clone();
+    if let Some(after) = &request.after {
+        window = window.filter(ordering.beyond::<S>(backend, after, Side::After));
+    }
+    if let Some(before) = &request.before {
+        window = window.filter(ordering.beyond::<S>(backend, before, Side::Before));
+    }
+    let read_in = if request.from_end {
+        ordering.reversed()
+    } else {
+        ordering.clone()
+    };
+    // One more row than asked tells whether the window goes on.
+    let rows_query = read_in.apply::<S>(backend, window).limit(limit + 1).all(db);
+    // The cursor on the side the page does not read toward: are there rows beyond it?
+    let outside = if request.from_end {
+        request.before.as_ref().map(|at| (at, Side::Before))
+    } else {
+        request.after.as_ref().map(|at| (at, Side::After))
+    }
+    .filter(|_| request.probe_outside)
+    .map(|(at, side)| {
+        // Not beyond the cursor on the page's side: at it or past it on the other.
+        select
+            .clone()
+            .filter(Condition::not(ordering.beyond::<S>(backend, at, side)))
+            .limit(1)
+            .all(db)
+    });
+    let count = request.count_total.then(|| select.clone().count(db));
+    let (rows, outside, total) = futures_util::future::join3(
+        rows_query,
+        async {
+            match outside {
+                Some(query) => query.await.map(|rows| !rows.is_empty()),
+                None => Ok(false),
+            }
+        },
+        async {
+            match count {
+                Some(count) => count.await.map(Some),
+                None => Ok(None),
+            }
+        },
+    )
+    .await;
+    let (mut rows, outside, total) = (rows?, outside?, total?);
+    let more = rows.len() as u64 > limit;
+    rows.truncate(request.limit.get() as usize);
+    if request.from_end {
+        rows.reverse();
+    }
+    let (has_next_page, has_previous_page) = if request.from_end {
+        (outside, more)
+    } else {
+        (more, outside)
+    };
+    Ok(KeysetPage {
+        rows,
+        total,
+        has_next_page,
+        has_previous_page,
     })
 }

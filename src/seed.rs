@@ -14,7 +14,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::contact::input::display_name;
 use crate::error::Result;
+use crate::ordering::sort_name;
 
 /// Customers written per transaction: big enough to amortise commits, small enough to keep
 /// memory flat for any `--customers`.
@@ -247,6 +249,7 @@ impl Generator {
             customer::Model {
                 id,
                 name: name.clone(),
+                sort_name: sort_name(&name),
                 customer_number: Some(format!("C{}-{index:07}", self.seed)),
                 tax_id: Some(format!(
                     "{}-{}-{}",
@@ -279,11 +282,13 @@ impl Generator {
                 1 => "CLOSED",
                 _ => "ACTIVE",
             };
+            let account_name = format!("{name} {}", self.rng.pick(ACCOUNT_PURPOSES));
             batch.accounts.push(
                 account::Model {
                     id: account_id,
                     customer_id: id,
-                    name: format!("{name} {}", self.rng.pick(ACCOUNT_PURPOSES)),
+                    sort_name: sort_name(&account_name),
+                    name: account_name,
                     account_number: Some(format!("A{}-{index:07}-{number}", self.seed)),
                     status: status.to_owned(),
                     created_at: at,
@@ -364,62 +369,61 @@ impl Generator {
             first.to_lowercase(),
             last.to_lowercase()
         );
-        batch.contacts.push(
-            contact::Model {
-                id,
-                customer_id,
-                account_id,
-                subtype: if company { "COMPANY" } else { "PERSON" }.to_owned(),
-                role: role.to_owned(),
-                title: (!company).then(|| self.rng.pick(&["Mr", "Ms", "Dr", "Mx"]).to_owned()),
-                first_name: (!company).then(|| first.to_owned()),
-                last_name: (!company).then(|| last.to_owned()),
-                company_name,
-                position: Some(
-                    self.rng
-                        .pick(&["Director", "Accountant", "Buyer", "Owner", "Engineer"])
-                        .to_owned(),
-                ),
-                email_address: Some(email.clone()),
-                website: company.then(|| format!("https://www.{domain}.example")),
-                tax_id: self.rng.chance(50).then(|| {
-                    format!(
-                        "{}-{}-{}",
-                        self.rng.digits(3),
-                        self.rng.digits(2),
-                        self.rng.digits(4)
-                    )
-                }),
-                is_used_for_tax: self.rng.chance(20),
-                contact_number: Some(format!("K{}-{}", self.seed, id.simple())),
-                contact_type: Some(
-                    self.rng
-                        .pick(&["BILLING", "TECHNICAL", "SALES", "GENERAL"])
-                        .to_owned(),
-                ),
-                dealer_code: Some(format!("D{:02}", self.rng.below(20))),
-                status: if self.rng.chance(10) {
-                    "ARCHIVED"
-                } else {
-                    "ACTIVE"
-                }
-                .to_owned(),
-                bank_account_details: self.rng.chance(30).then(|| {
-                    format!(
-                        "GB{} {} {}",
-                        self.rng.digits(2),
-                        self.rng.digits(4),
-                        self.rng.digits(8)
-                    )
-                }),
-                account_password_hash: None,
-                created_at: at,
-                updated_at: at,
-                version: 1,
+        let mut row = contact::Model {
+            id,
+            customer_id,
+            account_id,
+            subtype: if company { "COMPANY" } else { "PERSON" }.to_owned(),
+            role: role.to_owned(),
+            title: (!company).then(|| self.rng.pick(&["Mr", "Ms", "Dr", "Mx"]).to_owned()),
+            first_name: (!company).then(|| first.to_owned()),
+            last_name: (!company).then(|| last.to_owned()),
+            company_name,
+            position: Some(
+                self.rng
+                    .pick(&["Director", "Accountant", "Buyer", "Owner", "Engineer"])
+                    .to_owned(),
+            ),
+            email_address: Some(email.clone()),
+            website: company.then(|| format!("https://www.{domain}.example")),
+            tax_id: self.rng.chance(50).then(|| {
+                format!(
+                    "{}-{}-{}",
+                    self.rng.digits(3),
+                    self.rng.digits(2),
+                    self.rng.digits(4)
+                )
+            }),
+            is_used_for_tax: self.rng.chance(20),
+            contact_number: Some(format!("K{}-{}", self.seed, id.simple())),
+            contact_type: Some(
+                self.rng
+                    .pick(&["BILLING", "TECHNICAL", "SALES", "GENERAL"])
+                    .to_owned(),
+            ),
+            dealer_code: Some(format!("D{:02}", self.rng.below(20))),
+            status: if self.rng.chance(10) {
+                "ARCHIVED"
+            } else {
+                "ACTIVE"
             }
-            .into_active_model()
-            .reset_all(),
-        );
+            .to_owned(),
+            bank_account_details: self.rng.chance(30).then(|| {
+                format!(
+                    "GB{} {} {}",
+                    self.rng.digits(2),
+                    self.rng.digits(4),
+                    self.rng.digits(8)
+                )
+            }),
+            account_password_hash: None,
+            sort_name: String::new(),
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        row.sort_name = sort_name(&display_name(&row));
+        batch.contacts.push(row.into_active_model().reset_all());
         self.contact_points(batch, id, &email, company);
         self.addresses(batch, id);
         id

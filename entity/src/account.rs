@@ -17,6 +17,9 @@ pub struct Model {
     pub account_number: Option<String>,
     /// `AccountStatus` as text: `ACTIVE`, `SUSPENDED` or `CLOSED`.
     pub status: String,
+    /// The name as sorted (`orderBy: NAME`): Unicode lowercase of the name, kept by
+    /// every write (`kith::ordering::sort_name`).
+    pub sort_name: String,
     /// When the row was created (UTC, millisecond precision).
     pub created_at: DateTimeUtc,
     /// When the row was last changed (UTC, millisecond precision).

@@ -48,6 +48,9 @@ pub struct Model {
     pub bank_account_details: Option<String>,
     /// Argon2 hash (PHC string) of the write-only account password.
     pub account_password_hash: Option<String>,
+    /// The name as sorted (`orderBy: NAME`): Unicode lowercase of the display name, kept by
+    /// every write (`kith::ordering::sort_name`).
+    pub sort_name: String,
     /// When the row was created (UTC, millisecond precision).
     pub created_at: DateTimeUtc,
     /// When the row was last changed (UTC, millisecond precision).

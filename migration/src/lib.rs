@@ -9,6 +9,7 @@ mod m20261124_000001_create_graph;
 mod m20261124_000002_contact_search_index;
 mod m20261124_000003_contact_number_per_customer;
 mod m20261126_000004_region_names;
+mod m20261126_000005_sort_keys;
 
 /// Every migration Kith knows, in order.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_contact_search_index::Migration),
             Box::new(m20261124_000003_contact_number_per_customer::Migration),
             Box::new(m20261126_000004_region_names::Migration),
+            Box::new(m20261126_000005_sort_keys::Migration),
         ]
     }
 }

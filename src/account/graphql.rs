@@ -13,7 +13,11 @@ use crate::customer::graphql::Customer;
 use crate::customer::loader::CustomerById;
 use crate::error::from_loader;
 use crate::graphql_context::{ContextExt, parse_id};
-use crate::paging::graphql::{Page, PageInput, page_request};
+use crate::ordering::graphql::{AccountOrder, ContactOrder, parse_order_by};
+use crate::paging::cursor::Binding;
+use crate::paging::graphql::{
+    Connection, ConnectionArgs, Page, PageInput, connection_request, page_request,
+};
 
 /// GraphQL `Account` (described on its `#[Object]` impl, where the schema reads it).
 #[derive(Clone)]
@@ -60,10 +64,17 @@ impl Account {
         )?;
         Ok(row.map(Customer))
     }
-    /// The account-level contacts, oldest first.
-    async fn contacts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Contact>> {
-        let rows = from_loader(ctx.loader::<ContactsByAccount>()?.load_one(self.0.id).await)?;
-        Ok(rows.unwrap_or_default().into_iter().map(Contact).collect())
+    /// The account-level contacts, oldest first unless `orderBy` says otherwise.
+    async fn contacts(
+        &self,
+        ctx: &Context<'_>,
+        order_by: Option<Vec<ContactOrder>>,
+    ) -> async_graphql::Result<Vec<Contact>> {
+        let ordering = parse_order_by(order_by)?;
+        let mut rows = from_loader(ctx.loader::<ContactsByAccount>()?.load_one(self.0.id).await)?
+            .unwrap_or_default();
+        ordering.sort(&mut rows);
+        Ok(rows.into_iter().map(Contact).collect())
     }
     /// When the account was created.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -93,19 +104,55 @@ impl AccountQuery {
         Ok(row.map(Account))
     }
 
-    /// The accounts the caller may see, a page at a time, oldest first.
+    /// The accounts the caller may see, a page at a time, oldest first unless `orderBy`
+    /// says otherwise.
     async fn accounts(
         &self,
         ctx: &Context<'_>,
         page: Option<PageInput>,
         filter: Option<AccountFilter>,
+        order_by: Option<Vec<AccountOrder>>,
     ) -> async_graphql::Result<Page<Account>> {
         let scope = ctx.scope()?;
         let (pagination, request) = page_request(page, ctx)?;
         let filter = filter.unwrap_or_default().parse()?;
-        let rows = service::list(ctx.db()?, scope, filter, request)
+        let ordering = parse_order_by(order_by)?;
+        let rows = service::list(ctx.db()?, scope, &filter, &ordering, request)
             .await
             .map_err(|e| e.extend())?;
         Ok(Page::from_rows(pagination, rows, Account))
+    }
+
+    /// The accounts the caller may see, read by cursor (Relay's Cursor Connections):
+    /// `first` (20 by default) after the cursor `after`, or `last` before `before`.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay's connection arguments, each a GraphQL argument"
+    )]
+    async fn accounts_connection(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<AccountFilter>,
+        order_by: Option<Vec<AccountOrder>>,
+    ) -> async_graphql::Result<Connection<Account>> {
+        let scope = ctx.scope()?;
+        let filter = filter.unwrap_or_default().parse()?;
+        let ordering = parse_order_by(order_by)?;
+        let binding = Binding::new("accounts", &ordering, &filter);
+        let args = ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let request = connection_request(ctx, args, binding, &ordering)?;
+        let page = service::connection(ctx.db()?, scope, &filter, &ordering, &request)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(Connection::from_rows(page, binding, &ordering, Account))
     }
 }

@@ -8,7 +8,8 @@ use super::input::AccountFilterParams;
 use crate::auth::Scope;
 use crate::db::any_of;
 use crate::error::Result;
-use crate::paging::{PageRequest, RowPage, fetch_page};
+use crate::ordering::Ordering;
+use crate::paging::{KeysetPage, KeysetRequest, PageRequest, RowPage, fetch_keyset, fetch_page};
 use crate::text_search::matches_all_terms;
 
 /// One account, if it exists and the caller may see it.
@@ -38,14 +39,36 @@ pub async fn find_for_reference(
     Ok(visible(scope, id).lock_shared().one(db).await?)
 }
 
-/// A page of the accounts the caller may see.
+/// A page of the accounts the caller may see, in `ordering`.
 #[tracing::instrument(skip(db))]
 pub async fn list(
     db: &impl ConnectionTrait,
     scope: &Scope,
-    filter: AccountFilterParams,
+    filter: &AccountFilterParams,
+    ordering: &Ordering,
     page: PageRequest,
 ) -> Result<RowPage<account::Model>> {
+    fetch_page(db, filtered(db, scope, filter), ordering, page).await
+}
+
+/// A keyset page of the accounts the caller may see, in `ordering` (`accountsConnection`).
+#[tracing::instrument(skip(db))]
+pub async fn connection(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &AccountFilterParams,
+    ordering: &Ordering,
+    page: &KeysetRequest,
+) -> Result<KeysetPage<account::Model>> {
+    fetch_keyset(db, filtered(db, scope, filter), ordering, page).await
+}
+
+/// The accounts the caller may see that pass `filter`.
+fn filtered(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &AccountFilterParams,
+) -> sea_orm::Select<account::Entity> {
     let mut select = account::Entity::find().filter(scope.account_condition());
     if let Some(customer_id) = filter.customer_id {
         select = select.filter(account::Column::CustomerId.eq(customer_id));
@@ -60,7 +83,7 @@ pub async fn list(
             &[account::Column::Name, account::Column::AccountNumber],
         ));
     }
-    fetch_page(db, select, account::Column::Id, page).await
+    select
 }
 
 /// The accounts among `ids` the caller may see (one statement, for loaders).

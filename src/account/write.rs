@@ -12,6 +12,7 @@ use super::input::{AccountChanges, NewAccount};
 use super::service::find;
 use crate::auth::{Principal, Scope};
 use crate::error::{AppError, FieldPath, Result, UserError};
+use crate::ordering::sort_name;
 use crate::write::{self, Cleared, UniqueKey};
 
 /// Cleared to create accounts.
@@ -95,6 +96,7 @@ pub async fn create(
     let model = account::Model {
         id: write::new_id(),
         customer_id: new.customer_id,
+        sort_name: sort_name(&new.name),
         name: new.name,
         account_number: new.account_number,
         status: new.status.as_db().to_owned(),
@@ -139,6 +141,7 @@ pub async fn update(
     let moved_to = changes.customer_id.filter(|c| *c != current.customer_id);
     let active = account::ActiveModel {
         customer_id: write::set_if(moved_to),
+        sort_name: write::set_if(changes.name.as_deref().map(sort_name)),
         name: write::set_if(changes.name),
         account_number: write::set_if(changes.account_number),
         status: write::set_if(changes.status.map(|status| status.as_db().to_owned())),

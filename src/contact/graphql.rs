@@ -17,7 +17,11 @@ use crate::customer::graphql::Customer;
 use crate::customer::loader::CustomerById;
 use crate::error::from_loader;
 use crate::graphql_context::{ContextExt, parse_id};
-use crate::paging::graphql::{Page, PageInput, page_request};
+use crate::ordering::graphql::{ContactOrder, CustomerOrder, parse_order_by};
+use crate::paging::cursor::Binding;
+use crate::paging::graphql::{
+    Connection, ConnectionArgs, Page, PageInput, connection_request, page_request,
+};
 use crate::shared_link::loader::LinkedCustomersByContact;
 
 /// GraphQL `Contact` (described on its `#[Object]` impl, where the schema reads it).
@@ -144,16 +148,23 @@ impl Contact {
         Ok(row.map(Account))
     }
     /// The customers a shared contact is linked to, as far as the caller may see them.
-    async fn linked_customers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Customer>> {
+    async fn linked_customers(
+        &self,
+        ctx: &Context<'_>,
+        order_by: Option<Vec<CustomerOrder>>,
+    ) -> async_graphql::Result<Vec<Customer>> {
+        let ordering = parse_order_by(order_by)?;
         if !is_shared(&self.0) {
             return Ok(Vec::new());
         }
-        let rows = from_loader(
+        let mut rows = from_loader(
             ctx.loader::<LinkedCustomersByContact>()?
                 .load_one(self.0.id)
                 .await,
-        )?;
-        Ok(rows.unwrap_or_default().into_iter().map(Customer).collect())
+        )?
+        .unwrap_or_default();
+        ordering.sort(&mut rows);
+        Ok(rows.into_iter().map(Customer).collect())
     }
     /// Phones, emails, websites and other ways to reach the contact, oldest first.
     async fn contact_points(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ContactPoint>> {
@@ -213,20 +224,7 @@ pub fn is_shared(contact: &contact::Model) -> bool {
     contact.customer_id.is_none() && contact.account_id.is_none()
 }
 
-/// "Title First Last" for a person, the company name for a company.
-pub fn display_name(contact: &contact::Model) -> String {
-    let person: Vec<&str> = [&contact.title, &contact.first_name, &contact.last_name]
-        .into_iter()
-        .filter_map(|part| part.as_deref())
-        .filter(|part| !part.is_empty())
-        .collect();
-    match (contact.subtype.as_str(), contact.company_name.as_deref()) {
-        ("COMPANY", Some(company)) => company.to_owned(),
-        _ if !person.is_empty() => person.join(" "),
-        (_, Some(company)) => company.to_owned(),
-        _ => String::new(),
-    }
-}
+pub use super::input::display_name;
 
 /// Contact queries.
 #[derive(Default)]
@@ -244,19 +242,55 @@ impl ContactQuery {
         Ok(row.map(Contact))
     }
 
-    /// The contacts the caller may see, a page at a time, oldest first.
+    /// The contacts the caller may see, a page at a time, oldest first unless `orderBy`
+    /// says otherwise.
     async fn contacts(
         &self,
         ctx: &Context<'_>,
         page: Option<PageInput>,
         filter: Option<ContactFilter>,
+        order_by: Option<Vec<ContactOrder>>,
     ) -> async_graphql::Result<Page<Contact>> {
         let scope = ctx.scope()?;
         let (pagination, request) = page_request(page, ctx)?;
         let filter = filter.unwrap_or_default().parse()?;
-        let rows = service::list(ctx.db()?, scope, filter, request)
+        let ordering = parse_order_by(order_by)?;
+        let rows = service::list(ctx.db()?, scope, &filter, &ordering, request)
             .await
             .map_err(|e| e.extend())?;
         Ok(Page::from_rows(pagination, rows, Contact))
+    }
+
+    /// The contacts the caller may see, read by cursor (Relay's Cursor Connections):
+    /// `first` (20 by default) after the cursor `after`, or `last` before `before`.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay's connection arguments, each a GraphQL argument"
+    )]
+    async fn contacts_connection(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ContactFilter>,
+        order_by: Option<Vec<ContactOrder>>,
+    ) -> async_graphql::Result<Connection<Contact>> {
+        let scope = ctx.scope()?;
+        let filter = filter.unwrap_or_default().parse()?;
+        let ordering = parse_order_by(order_by)?;
+        let binding = Binding::new("contacts", &ordering, &filter);
+        let args = ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let request = connection_request(ctx, args, binding, &ordering)?;
+        let page = service::connection(ctx.db()?, scope, &filter, &ordering, &request)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(Connection::from_rows(page, binding, &ordering, Contact))
     }
 }

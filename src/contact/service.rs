@@ -12,7 +12,8 @@ use super::input::ContactFilterParams;
 use crate::auth::Scope;
 use crate::db::any_of;
 use crate::error::Result;
-use crate::paging::{PageRequest, RowPage, fetch_page};
+use crate::ordering::Ordering;
+use crate::paging::{KeysetPage, KeysetRequest, PageRequest, RowPage, fetch_keyset, fetch_page};
 use crate::text_search::matches_all_terms;
 
 /// One contact, if it exists and the caller may see it.
@@ -73,14 +74,36 @@ pub async fn by_ids(
         .await?)
 }
 
-/// A page of the contacts the caller may see.
+/// A page of the contacts the caller may see, in `ordering`.
 #[tracing::instrument(skip(db))]
 pub async fn list(
     db: &impl ConnectionTrait,
     scope: &Scope,
-    filter: ContactFilterParams,
+    filter: &ContactFilterParams,
+    ordering: &Ordering,
     page: PageRequest,
 ) -> Result<RowPage<contact::Model>> {
+    fetch_page(db, filtered(db, scope, filter), ordering, page).await
+}
+
+/// A keyset page of the contacts the caller may see, in `ordering` (`contactsConnection`).
+#[tracing::instrument(skip(db))]
+pub async fn connection(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &ContactFilterParams,
+    ordering: &Ordering,
+    page: &KeysetRequest,
+) -> Result<KeysetPage<contact::Model>> {
+    fetch_keyset(db, filtered(db, scope, filter), ordering, page).await
+}
+
+/// The contacts the caller may see that pass `filter`.
+fn filtered(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &ContactFilterParams,
+) -> sea_orm::Select<contact::Entity> {
     let mut select = contact::Entity::find().filter(scope.contact_condition());
     if let Some(customer_id) = filter.customer_id {
         select = select.filter(
@@ -112,8 +135,8 @@ pub async fn list(
         Some(false) => select = select.filter(contact::Column::CustomerId.is_not_null()),
         None => {}
     }
-    if let Some(dealer_code) = filter.dealer_code {
-        select = select.filter(contact::Column::DealerCode.eq(dealer_code));
+    if let Some(dealer_code) = &filter.dealer_code {
+        select = select.filter(contact::Column::DealerCode.eq(dealer_code.as_str()));
     }
     if let Some(status) = filter.status {
         select = select.filter(contact::Column::Status.eq(status));
@@ -121,7 +144,7 @@ pub async fn list(
     if let Some(search) = &filter.search {
         select = select.filter(search_condition(db.get_database_backend(), search));
     }
-    fetch_page(db, select, contact::Column::Id, page).await
+    select
 }
 
 /// Contacts whose names or email hold every term of `search`. On PostgreSQL the trigram

@@ -22,13 +22,16 @@ pub const LIST_SIZES: &[(&str, &str, usize)] = &[
     ("Query", "nodes", crate::node::MAX_NODES),
 ];
 
-/// Lists whose items are already counted by their parent: page items (the paged field
-/// multiplies its whole selection by `pageSize`) and payload lists bounded by the input (as
+/// Lists whose items are already counted by their parent: page items and connection edges
+/// (the paged field multiplies its whole selection by `pageSize`, `first` or `last`) and payload lists bounded by the input (as
 /// is every payload's `userErrors`).
 pub const SINGLE_ITEM_LISTS: &[(&str, &str)] = &[
     ("CustomerPage", "items"),
     ("AccountPage", "items"),
     ("ContactPage", "items"),
+    ("CustomerConnection", "edges"),
+    ("AccountConnection", "edges"),
+    ("ContactConnection", "edges"),
     ("PatchContactPayload", "results"),
     ("*", "userErrors"),
 ];
@@ -38,6 +41,8 @@ pub(super) enum Multiplier {
     One,
     /// A paged root list: its `page.pageSize` argument.
     PageSize,
+    /// A connection: its `first` or `last` argument.
+    FirstOrLast,
     Fixed(usize),
 }
 
@@ -110,13 +115,17 @@ impl CostModel {
                         .map(|field| {
                             let field = &field.node;
                             let (named, is_list) = unwrap_type(&field.ty.node.base);
-                            let paged = field
-                                .arguments
-                                .iter()
-                                .any(|argument| argument.node.name.node == "page");
+                            let takes = |name: &str| {
+                                field
+                                    .arguments
+                                    .iter()
+                                    .any(|argument| argument.node.name.node == name)
+                            };
                             let name = field.name.node.as_str();
-                            let multiplier = if paged {
+                            let multiplier = if takes("page") {
                                 Multiplier::PageSize
+                            } else if takes("first") {
+                                Multiplier::FirstOrLast
                             } else if is_list {
                                 LIST_SIZES
                                     .iter()

@@ -101,6 +101,10 @@ impl<'a> Pass<'a> {
                     };
                     let items = match info.map(|info| info.multiplier) {
                         Some(Multiplier::PageSize) => self.page_size(field.get_argument("page")),
+                        Some(Multiplier::FirstOrLast) => self.connection_size(
+                            field.get_argument("first"),
+                            field.get_argument("last"),
+                        ),
                         Some(Multiplier::Fixed(size)) => size,
                         Some(Multiplier::One) | None => 1,
                     };
@@ -168,6 +172,31 @@ impl<'a> Pass<'a> {
             _ => None,
         });
         match size {
+            None => DEFAULT_PAGE_SIZE,
+            Some(size) => usize::try_from(size)
+                .unwrap_or(1)
+                .clamp(1, self.limits.max_page_size),
+        }
+    }
+
+    /// A connection's `first` or `last` (a literal or a variable; the larger when both are
+    /// given, though the field refuses that), as [`Self::page_size`] reads `pageSize`.
+    fn connection_size(
+        &self,
+        first: Option<&Positioned<AstValue>>,
+        last: Option<&Positioned<AstValue>>,
+    ) -> usize {
+        let read = |argument: Option<&Positioned<AstValue>>| {
+            argument.and_then(|argument| match &argument.node {
+                AstValue::Variable(name) => match self.variable(name)? {
+                    ConstValue::Number(number) => number.as_i64(),
+                    _ => None,
+                },
+                AstValue::Number(number) => number.as_i64(),
+                _ => None,
+            })
+        };
+        match read(first).max(read(last)) {
             None => DEFAULT_PAGE_SIZE,
             Some(size) => usize::try_from(size)
                 .unwrap_or(1)

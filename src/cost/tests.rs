@@ -140,6 +140,29 @@ fn lists_multiply_their_children() {
 }
 
 #[test]
+fn connections_are_costed_like_pages_by_first_or_last() {
+    // edges(1 + cursor + node(1 + id)) + totalCount, times `first`.
+    let first =
+        cost("{ contactsConnection(first: 30) { totalCount edges { cursor node { id } } } }")
+            .expect("ok");
+    assert_eq!(first.complexity, 1 + 30 * (1 + (1 + 1 + (1 + 1))));
+    let default = cost("{ customersConnection { edges { node { id } } } }").expect("ok");
+    assert_eq!(default.complexity, 1 + 20 * (1 + 1 + 1));
+    let variables = Variables::from_json(serde_json::json!({ "n": 7 }));
+    let last = cost_with(
+        "query($n: Int) { accountsConnection(last: $n) { edges { node { id } } } }",
+        &variables,
+    )
+    .expect("ok");
+    assert_eq!(last.complexity, 1 + 7 * 3);
+    // Nested lists under a node multiply too: 100 edges of 50 contact points each.
+    let nested =
+        cost("{ contactsConnection(first: 100) { edges { node { contactPoints { id } } } } }")
+            .expect("ok");
+    assert_eq!(nested.complexity, 1 + 100 * (1 + 1 + (1 + 50)));
+}
+
+#[test]
 fn aliases_of_a_capped_list_add_up() {
     let alias = "a: contact(id: \"x\") { contactPoints { id value kind } } ";
     let many: String = (0..200)

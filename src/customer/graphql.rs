@@ -14,7 +14,11 @@ use crate::contact::graphql::Contact;
 use crate::contact::loader::ContactsByCustomer;
 use crate::error::from_loader;
 use crate::graphql_context::{ContextExt, parse_id};
-use crate::paging::graphql::{Page, PageInput, page_request};
+use crate::ordering::graphql::{AccountOrder, ContactOrder, CustomerOrder, parse_order_by};
+use crate::paging::cursor::Binding;
+use crate::paging::graphql::{
+    Connection, ConnectionArgs, Page, PageInput, connection_request, page_request,
+};
 
 /// GraphQL `Customer` (described on its `#[Object]` impl, where the schema reads it).
 #[derive(Clone)]
@@ -49,24 +53,39 @@ impl Customer {
     async fn dealer_code(&self) -> Option<&str> {
         self.0.dealer_code.as_deref()
     }
-    /// The customer's accounts, oldest first.
-    async fn accounts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Account>> {
-        let rows = from_loader(
+    /// The customer's accounts, oldest first unless `orderBy` says otherwise.
+    async fn accounts(
+        &self,
+        ctx: &Context<'_>,
+        order_by: Option<Vec<AccountOrder>>,
+    ) -> async_graphql::Result<Vec<Account>> {
+        let ordering = parse_order_by(order_by)?;
+        let mut rows = from_loader(
             ctx.loader::<AccountsByCustomer>()?
                 .load_one(self.0.id)
                 .await,
-        )?;
-        Ok(rows.unwrap_or_default().into_iter().map(Account).collect())
+        )?
+        .unwrap_or_default();
+        ordering.sort(&mut rows);
+        Ok(rows.into_iter().map(Account).collect())
     }
-    /// The customer's direct contacts and the shared contacts linked to it, oldest first.
-    /// Account-level contacts are under `accounts { contacts }`.
-    async fn contacts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Contact>> {
-        let rows = from_loader(
+    /// The customer's direct contacts and the shared contacts linked to it, oldest first
+    /// unless `orderBy` says otherwise. Account-level contacts are under
+    /// `accounts { contacts }`.
+    async fn contacts(
+        &self,
+        ctx: &Context<'_>,
+        order_by: Option<Vec<ContactOrder>>,
+    ) -> async_graphql::Result<Vec<Contact>> {
+        let ordering = parse_order_by(order_by)?;
+        let mut rows = from_loader(
             ctx.loader::<ContactsByCustomer>()?
                 .load_one(self.0.id)
                 .await,
-        )?;
-        Ok(rows.unwrap_or_default().into_iter().map(Contact).collect())
+        )?
+        .unwrap_or_default();
+        ordering.sort(&mut rows);
+        Ok(rows.into_iter().map(Contact).collect())
     }
     /// When the customer was created.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -96,19 +115,55 @@ impl CustomerQuery {
         Ok(row.map(Customer))
     }
 
-    /// The customers the caller may see, a page at a time, oldest first.
+    /// The customers the caller may see, a page at a time, oldest first unless `orderBy`
+    /// says otherwise.
     async fn customers(
         &self,
         ctx: &Context<'_>,
         page: Option<PageInput>,
         filter: Option<CustomerFilter>,
+        order_by: Option<Vec<CustomerOrder>>,
     ) -> async_graphql::Result<Page<Customer>> {
         let scope = ctx.scope()?;
         let (pagination, request) = page_request(page, ctx)?;
         let filter = filter.unwrap_or_default().parse()?;
-        let rows = service::list(ctx.db()?, scope, filter, request)
+        let ordering = parse_order_by(order_by)?;
+        let rows = service::list(ctx.db()?, scope, &filter, &ordering, request)
             .await
             .map_err(|e| e.extend())?;
         Ok(Page::from_rows(pagination, rows, Customer))
+    }
+
+    /// The customers the caller may see, read by cursor (Relay's Cursor Connections):
+    /// `first` (20 by default) after the cursor `after`, or `last` before `before`.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay's connection arguments, each a GraphQL argument"
+    )]
+    async fn customers_connection(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<CustomerFilter>,
+        order_by: Option<Vec<CustomerOrder>>,
+    ) -> async_graphql::Result<Connection<Customer>> {
+        let scope = ctx.scope()?;
+        let filter = filter.unwrap_or_default().parse()?;
+        let ordering = parse_order_by(order_by)?;
+        let binding = Binding::new("customers", &ordering, &filter);
+        let args = ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let request = connection_request(ctx, args, binding, &ordering)?;
+        let page = service::connection(ctx.db()?, scope, &filter, &ordering, &request)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(Connection::from_rows(page, binding, &ordering, Customer))
     }
 }

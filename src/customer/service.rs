@@ -8,7 +8,8 @@ use super::input::CustomerFilterParams;
 use crate::auth::Scope;
 use crate::db::any_of;
 use crate::error::Result;
-use crate::paging::{PageRequest, RowPage, fetch_page};
+use crate::ordering::Ordering;
+use crate::paging::{KeysetPage, KeysetRequest, PageRequest, RowPage, fetch_keyset, fetch_page};
 use crate::text_search::matches_all_terms;
 
 /// One customer, if it exists and the caller may see it.
@@ -38,14 +39,36 @@ pub async fn find_for_reference(
     Ok(visible(scope, id).lock_shared().one(db).await?)
 }
 
-/// A page of the customers the caller may see.
+/// A page of the customers the caller may see, in `ordering`.
 #[tracing::instrument(skip(db))]
 pub async fn list(
     db: &impl ConnectionTrait,
     scope: &Scope,
-    filter: CustomerFilterParams,
+    filter: &CustomerFilterParams,
+    ordering: &Ordering,
     page: PageRequest,
 ) -> Result<RowPage<customer::Model>> {
+    fetch_page(db, filtered(db, scope, filter), ordering, page).await
+}
+
+/// A keyset page of the customers the caller may see, in `ordering` (`customersConnection`).
+#[tracing::instrument(skip(db))]
+pub async fn connection(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &CustomerFilterParams,
+    ordering: &Ordering,
+    page: &KeysetRequest,
+) -> Result<KeysetPage<customer::Model>> {
+    fetch_keyset(db, filtered(db, scope, filter), ordering, page).await
+}
+
+/// The customers the caller may see that pass `filter`.
+fn filtered(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &CustomerFilterParams,
+) -> sea_orm::Select<customer::Entity> {
     let mut select = customer::Entity::find().filter(scope.customer_condition());
     if let Some(search) = &filter.search {
         select = select.filter(matches_all_terms(
@@ -54,10 +77,10 @@ pub async fn list(
             &[customer::Column::Name, customer::Column::CustomerNumber],
         ));
     }
-    if let Some(dealer_code) = filter.dealer_code {
-        select = select.filter(customer::Column::DealerCode.eq(dealer_code));
+    if let Some(dealer_code) = &filter.dealer_code {
+        select = select.filter(customer::Column::DealerCode.eq(dealer_code.as_str()));
     }
-    fetch_page(db, select, customer::Column::Id, page).await
+    select
 }
 
 /// The customers among `ids` the caller may see (one statement, for loaders).

@@ -9,6 +9,7 @@ use super::input::{CustomerChanges, NewCustomer};
 use super::service::find;
 use crate::auth::{Principal, Scope};
 use crate::error::{AppError, FieldPath, Result, UserError};
+use crate::ordering::sort_name;
 use crate::write::{self, Cleared, UniqueKey};
 
 /// Cleared to create customers.
@@ -79,6 +80,7 @@ pub async fn create(
     let now = write::now();
     let model = customer::Model {
         id: write::new_id(),
+        sort_name: sort_name(&new.name),
         name: new.name,
         customer_number: new.customer_number,
         tax_id: new.tax_id,
@@ -122,6 +124,7 @@ pub async fn update(
         .await?
         .ok_or_else(|| write::not_found(&FieldPath::root("id"), "customer"))?;
     let active = customer::ActiveModel {
+        sort_name: write::set_if(changes.name.as_deref().map(sort_name)),
         name: write::set_if(changes.name),
         customer_number: write::set_if(changes.customer_number),
         tax_id: write::set_if(changes.tax_id),

@@ -15,6 +15,8 @@ use crate::account::input::{AccountFilter, AccountFilterParams};
 use crate::contact::input::{ContactFilter, ContactFilterParams};
 use crate::customer::input::{CustomerFilter, CustomerFilterParams};
 use crate::loaders::count_batch;
+use crate::ordering::graphql::{AccountOrder, ContactOrder, CustomerOrder, ordering};
+use crate::ordering::{Ordering, SortKey};
 use crate::paging::graphql::{PageInput, Pagination, checked_page};
 use crate::paging::{PageRequest, RowPage};
 
@@ -37,6 +39,7 @@ pub struct PageArgs<P> {
     pagination: Pagination,
     request: PageRequest,
     filter: P,
+    ordering: Ordering,
 }
 
 /// A field of a page object (`CustomerPage`...).
@@ -83,7 +86,8 @@ pub fn compile(
                     .unwrap_or_default()
                     .parse()
                     .map_err(|_| Fallback::Unsupported)?;
-                RootField::Customers(page_args(doc, field, &plan, filter, cx)?, plan)
+                let order = order_by::<CustomerOrder>(doc, field)?;
+                RootField::Customers(page_args(doc, field, &plan, filter, order, cx)?, plan)
             }
             "accounts" => {
                 let plan = page(doc, "AccountPage", sets, objects::account)?;
@@ -92,7 +96,8 @@ pub fn compile(
                     .unwrap_or_default()
                     .parse()
                     .map_err(|_| Fallback::Unsupported)?;
-                RootField::Accounts(page_args(doc, field, &plan, filter, cx)?, plan)
+                let order = order_by::<AccountOrder>(doc, field)?;
+                RootField::Accounts(page_args(doc, field, &plan, filter, order, cx)?, plan)
             }
             "contacts" => {
                 let plan = page(doc, "ContactPage", sets, objects::contact)?;
@@ -101,7 +106,8 @@ pub fn compile(
                     .unwrap_or_default()
                     .parse()
                     .map_err(|_| Fallback::Unsupported)?;
-                RootField::Contacts(page_args(doc, field, &plan, filter, cx)?, plan)
+                let order = order_by::<ContactOrder>(doc, field)?;
+                RootField::Contacts(page_args(doc, field, &plan, filter, order, cx)?, plan)
             }
             _ => return Err(Fallback::Unsupported),
         };
@@ -154,19 +160,21 @@ async fn root_field(
             by_id(out, cx, plan, row.as_ref()).await?;
         }
         RootField::Customers(args, plan) => {
-            let filter = args.filter.clone();
+            let (filter, ordering, request) = (&args.filter, &args.ordering, args.request);
             let rows =
-                crate::customer::service::list(cx.db, cx.scope, filter, args.request).await?;
+                crate::customer::service::list(cx.db, cx.scope, filter, ordering, request).await?;
             page_of(out, cx, plan, args, &rows).await?;
         }
         RootField::Accounts(args, plan) => {
-            let filter = args.filter.clone();
-            let rows = crate::account::service::list(cx.db, cx.scope, filter, args.request).await?;
+            let (filter, ordering, request) = (&args.filter, &args.ordering, args.request);
+            let rows =
+                crate::account::service::list(cx.db, cx.scope, filter, ordering, request).await?;
             page_of(out, cx, plan, args, &rows).await?;
         }
         RootField::Contacts(args, plan) => {
-            let filter = args.filter.clone();
-            let rows = crate::contact::service::list(cx.db, cx.scope, filter, args.request).await?;
+            let (filter, ordering, request) = (&args.filter, &args.ordering, args.request);
+            let rows =
+                crate::contact::service::list(cx.db, cx.scope, filter, ordering, request).await?;
             page_of(out, cx, plan, args, &rows).await?;
         }
     }
@@ -251,12 +259,22 @@ fn page<F>(
     })
 }
 
+/// The `orderBy` argument of a root list, checked as the schema's resolvers check it; a bad
+/// one falls back, and async-graphql reports it.
+fn order_by<K: InputType + Into<SortKey>>(
+    doc: &Document<'_>,
+    field: &Field,
+) -> Result<Ordering, Fallback> {
+    ordering(argument::<Option<Vec<K>>>(doc, field, "orderBy")?).map_err(|_| Fallback::Unsupported)
+}
+
 /// The `page` argument of a root list, checked as the schema's resolvers check it.
 fn page_args<F, P>(
     doc: &Document<'_>,
     field: &Field,
     plan: &Plan<PageField<F>>,
     filter: P,
+    ordering: Ordering,
     cx: &ReadContext<'_>,
 ) -> Result<PageArgs<P>, Fallback> {
     let page = argument::<Option<PageInput>>(doc, field, "page")?;
@@ -269,6 +287,7 @@ fn page_args<F, P>(
         pagination,
         request,
         filter,
+        ordering,
     })
 }
 

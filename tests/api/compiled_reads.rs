@@ -106,6 +106,15 @@ fn documents(customer: Uuid, account: Uuid, contact_id: Uuid) -> Vec<(String, Va
             .to_owned(),
             json!({}),
         ),
+        // Root lists in an order.
+        (
+            "query($o: [ContactOrder!]) { contacts(orderBy: $o, page: {pageSize: 5, pageNumber: 2}) \
+             { totalCount items { id displayName contactNumber } } \
+             customers(orderBy: [{field: NAME, direction: DESC}, {field: CREATED_AT}]) \
+             { items { id name } } accounts(orderBy: [{field: NUMBER}]) { items { id } } }"
+                .to_owned(),
+            json!({ "o": [{ "field": "NAME" }, { "field": "UPDATED_AT", "direction": "DESC" }] }),
+        ),
     ]
 }
 
@@ -239,6 +248,10 @@ backend_tests! {
             json!({ "query": "query A { customers { items { id } } } query B { me { subject } }" }),
             json!({ "query": "query($s: Boolean!) { customers { items { id @skip(if: $s) } } }" }),
             json!({ "query": "{ customers { items { id @deprecated } } }" }),
+            // Nested lists in an order, a connection, an order naming a field twice.
+            json!({ "query": "{ customers(orderBy: [{field: NAME}]) { items { name contacts(orderBy: [{field: NAME, direction: DESC}]) { id } } } }" }),
+            json!({ "query": "{ contactsConnection(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage } } }" }),
+            json!({ "query": "{ customers(orderBy: [{field: NAME}, {field: NAME}]) { items { id } } }" }),
         ];
         for body in &cases {
             let fast = post(&compiled, &admin, body).await;

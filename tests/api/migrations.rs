@@ -93,7 +93,7 @@ async fn contact_search_can_use_its_trigram_index() {
 /// The migration that makes contact numbers unique per customer, applied to a database that
 /// already holds data (on SQLite it rebuilds the contact table).
 mod contact_numbers_per_customer {
-    use entity::{contact, contact_address, contact_point, customer, shared_contact_link};
+    use entity::{contact_point, customer};
     use migration::{Migrator, MigratorTrait};
     use sea_orm::ActiveValue::Set;
     use sea_orm::sea_query::Expr;
@@ -110,23 +110,66 @@ mod contact_numbers_per_customer {
     /// Migrations before the per-customer contact numbers.
     const BEFORE: u32 = 2;
 
-    async fn counts(db: &DatabaseConnection) -> [u64; 5] {
-        [
-            customer::Entity::find().count(db).await.expect("count"),
-            contact::Entity::find().count(db).await.expect("count"),
-            contact_point::Entity::find()
-                .count(db)
+    /// The contact table as this migration knows it: today's model names columns later
+    /// migrations add (`sort_name`), which the schema under test does not have yet.
+    mod contact {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "contact")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub id: Uuid,
+            pub customer_id: Option<Uuid>,
+            pub account_id: Option<Uuid>,
+            pub subtype: String,
+            pub role: String,
+            pub title: Option<String>,
+            pub first_name: Option<String>,
+            pub last_name: Option<String>,
+            pub company_name: Option<String>,
+            pub position: Option<String>,
+            pub email_address: Option<String>,
+            pub website: Option<String>,
+            pub tax_id: Option<String>,
+            pub is_used_for_tax: bool,
+            pub contact_number: Option<String>,
+            pub contact_type: Option<String>,
+            pub dealer_code: Option<String>,
+            pub status: String,
+            pub bank_account_details: Option<String>,
+            pub account_password_hash: Option<String>,
+            pub created_at: DateTimeUtc,
+            pub updated_at: DateTimeUtc,
+            pub version: i32,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    /// Rows in each table, counted in SQL (a model would name columns of later migrations).
+    async fn counts(db: &DatabaseConnection) -> [i64; 5] {
+        let mut counts = [0; 5];
+        let tables = [
+            "customer",
+            "contact",
+            "contact_point",
+            "contact_address",
+            "shared_contact_link",
+        ];
+        for (count, table) in counts.iter_mut().zip(tables) {
+            let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
                 .await
-                .expect("count"),
-            contact_address::Entity::find()
-                .count(db)
-                .await
-                .expect("count"),
-            shared_contact_link::Entity::find()
-                .count(db)
-                .await
-                .expect("count"),
-        ]
+                .expect("count")
+                .expect("a row");
+            *count = row.try_get::<i64>("", "n").expect("n");
+        }
+        counts
     }
 
     async fn contacts(db: &DatabaseConnection) -> Vec<contact::Model> {
@@ -286,6 +329,75 @@ mod contact_numbers_per_customer {
             Migrator::up(&db, None).await.expect("up again");
             assert_eq!(contacts(&db).await.len(), before_down.len() + 1);
             assert!(fixtures_insert(&db, Owner::Shared, "G-1").await.is_ok(), "per customer again");
+        }
+    }
+}
+
+/// The migration that adds the sort keys, applied to a database that already holds data: every
+/// stored row gets the `sort_name` the server would have written, and each order its index.
+mod sort_keys {
+    use entity::{account, contact, customer};
+    use kith::contact::input::display_name;
+    use kith::ordering::sort_name;
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ConnectionTrait, Database, DbBackend, EntityTrait, Statement};
+
+    use crate::support::fixtures::{self, Owner, World};
+    use crate::support::fresh_database;
+
+    /// Migrations before the sort keys.
+    const BEFORE: u32 = 4;
+
+    backend_tests! {
+        async fn stored_rows_get_their_sort_name_and_every_order_its_index(backend: Backend) {
+            let (url, _guard) = fresh_database(backend).await;
+            let db = Database::connect(url.as_str()).await.expect("connect");
+            Migrator::up(&db, Some(BEFORE)).await.expect("older migrations");
+            let world = World::create(&db).await;
+            let accented = fixtures::customer(&db, "Émile Zola ÅB").await;
+            fixtures::contact_with(&db, Owner::Customer(accented), "Ödön", "İnce", |row| {
+                row.title = Some("DR".to_owned());
+            })
+            .await;
+
+            Migrator::up(&db, None).await.expect("the sort keys");
+
+            let customers = customer::Entity::find().all(&db).await.expect("read");
+            assert!(customers.len() >= 3, "the world and the accented customer");
+            for row in &customers {
+                assert_eq!(row.sort_name, sort_name(&row.name), "{}", row.name);
+            }
+            assert!(customers.iter().any(|row| row.sort_name == "émile zola åb"));
+            for row in account::Entity::find().all(&db).await.expect("read") {
+                assert_eq!(row.sort_name, sort_name(&row.name));
+            }
+            let contacts = contact::Entity::find().all(&db).await.expect("read");
+            assert!(contacts.iter().any(|row| row.id == world.a_direct));
+            for row in &contacts {
+                assert_eq!(row.sort_name, sort_name(&display_name(row)), "{:?}", row.id);
+            }
+            assert!(contacts.iter().any(|row| row.sort_name == "dr ödön i\u{307}nce"));
+
+            let sql = match db.get_database_backend() {
+                DbBackend::Postgres => "SELECT indexname AS name FROM pg_indexes",
+                _ => "SELECT name FROM sqlite_master WHERE type = 'index'",
+            };
+            let indexes: Vec<String> = db
+                .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .expect("indexes")
+                .iter()
+                .map(|row| row.try_get::<String>("", "name").expect("name"))
+                .collect();
+            for table in ["customer", "account", "contact"] {
+                for key in ["name", "number", "created", "updated"] {
+                    let name = format!("ix_{table}_sort_{key}");
+                    assert!(indexes.contains(&name), "{name} in {indexes:?}");
+                }
+            }
+
+            Migrator::down(&db, Some(1)).await.expect("down");
+            Migrator::up(&db, None).await.expect("up again");
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::input::{
     Code, Email, FieldPath, Identifier, LongName, Name, Password, Problem, Text, Validation,
     WebsiteUrl,
 };
+use crate::ordering::sort_name;
 
 /// The fields of a contact. An absent field is left as it is (or takes its default when the
 /// contact is new); `null` clears a nullable field.
@@ -226,12 +227,20 @@ pub struct ContactDraft {
 }
 
 impl ContactDraft {
+    /// The draft of a contact as it will be stored, every column given, its `sort_name` (the
+    /// key of `orderBy: NAME`) derived from the names it holds.
     fn checked(
-        columns: contact::ActiveModel,
+        mut columns: contact::ActiveModel,
         account_password: Option<Option<Password>>,
         v: &mut Validation,
         path: &FieldPath,
     ) -> Option<ContactDraft> {
+        let name = display_name_of(
+            columns.subtype.try_as_ref().map_or("", String::as_str),
+            [&columns.title, &columns.first_name, &columns.last_name].map(given),
+            given(&columns.company_name),
+        );
+        columns.sort_name = Set(sort_name(&name));
         check_subtype_rules(&columns, v, path).then_some(ContactDraft {
             columns,
             account_password,
@@ -287,6 +296,30 @@ pub(super) fn finish<T>(v: Validation, value: Option<T>) -> Result<T> {
     value.ok_or_else(|| AppError::internal("a parsed contact input lost a value"))
 }
 
+/// "Title First Last" for a person, the company name for a company.
+pub fn display_name(contact: &contact::Model) -> String {
+    display_name_of(
+        &contact.subtype,
+        [&contact.title, &contact.first_name, &contact.last_name].map(Option::as_deref),
+        contact.company_name.as_deref(),
+    )
+}
+
+/// [`display_name`] of a contact's parts: `person` is title, first and last name.
+fn display_name_of(subtype: &str, person: [Option<&str>; 3], company: Option<&str>) -> String {
+    let person: Vec<&str> = person
+        .into_iter()
+        .flatten()
+        .filter(|part| !part.is_empty())
+        .collect();
+    match (subtype, company) {
+        ("COMPANY", Some(company)) => company.to_owned(),
+        _ if !person.is_empty() => person.join(" "),
+        (_, Some(company)) => company.to_owned(),
+        _ => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +348,7 @@ mod tests {
             status: "ACTIVE".to_owned(),
             bank_account_details: None,
             account_password_hash: None,
+            sort_name: "ada lovelace".to_owned(),
             created_at: now,
             updated_at: now,
             version: 1,

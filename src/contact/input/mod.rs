@@ -26,7 +26,7 @@ mod owner;
 mod patch;
 
 pub use enums::{ContactRole, ContactStatus, ContactSubtype};
-pub use fields::{ContactChanges, ContactDraft, ContactFields, NameKey};
+pub use fields::{ContactChanges, ContactDraft, ContactFields, NameKey, display_name};
 pub use filter::{ContactFilter, ContactFilterParams};
 pub use nested::NestedInput;
 pub use owner::{OwnerChange, OwnerRef};
