@@ -305,14 +305,14 @@ def customers_paging():
 
 
 CONTACTS_PAGE = """
-query ContactsPage($page: PageInput) {
-  contacts(page: $page) { totalCount hasNextPage items { id } }
+query ContactsPage($page: PageInput, $orderBy: [ContactOrder!]) {
+  contacts(page: $page, orderBy: $orderBy) { totalCount hasNextPage items { id } }
 }
 """
 
 CONTACTS_CONNECTION = """
-query ContactsConnection($first: Int, $after: String) {
-  contactsConnection(first: $first, after: $after) {
+query ContactsConnection($first: Int, $after: String, $orderBy: [ContactOrder!]) {
+  contactsConnection(first: $first, after: $after, orderBy: $orderBy) {
     edges { cursor node { id } }
     pageInfo { hasNextPage endCursor }
     totalCount
@@ -320,42 +320,53 @@ query ContactsConnection($first: Int, $after: String) {
 }
 """
 
+BY_NAME = [{"field": "NAME"}, {"field": "CREATED_AT", "direction": "DESC"}]
 
-def every_contact(session, schema):
-    """Every contact the caller sees, with the list's totalCount and how it was read: a Relay
-    cursor loop over `contactsConnection` when the schema has it, else the page loop."""
-    ids, total, rounds = [], None, 0
-    if "contactsConnection" in schema.query_type.fields:
-        after = None
-        while True:
-            conn = run(session, CONTACTS_CONNECTION, first=25, after=after)["contactsConnection"]
-            rounds += 1
-            total = conn["totalCount"] if total is None else total
-            ids.extend(edge["node"]["id"] for edge in conn["edges"])
-            if not conn["pageInfo"]["hasNextPage"]:
-                return ids, total, f"cursor loop (contactsConnection), {rounds} requests"
-            assert conn["pageInfo"]["endCursor"] == conn["edges"][-1]["cursor"]
-            after = conn["pageInfo"]["endCursor"]
-            assert rounds < 1000, "hasNextPage never turned false"
-    number = 1
+
+def cursor_loop(session, order_by):
+    """Every contact the caller sees, by a Relay cursor loop over `contactsConnection`."""
+    ids, total, rounds, after = [], None, 0, None
     while True:
-        page = run(session, CONTACTS_PAGE, page={"pageNumber": number, "pageSize": 25})["contacts"]
+        conn = run(session, CONTACTS_CONNECTION, first=25, after=after, orderBy=order_by)[
+            "contactsConnection"
+        ]
         rounds += 1
-        total = page["totalCount"] if total is None else total
+        total = conn["totalCount"] if total is None else total
+        assert conn["totalCount"] == total, "totalCount changed between pages"
+        ids.extend(edge["node"]["id"] for edge in conn["edges"])
+        if not conn["pageInfo"]["hasNextPage"]:
+            return ids, total, rounds
+        assert conn["pageInfo"]["endCursor"] == conn["edges"][-1]["cursor"]
+        after = conn["pageInfo"]["endCursor"]
+        assert rounds < 1000, "hasNextPage never turned false"
+
+
+def page_loop(session, order_by):
+    """Every contact the caller sees, by the page loop over `contacts`."""
+    ids, number = [], 1
+    while True:
+        page = run(session, CONTACTS_PAGE, page={"pageNumber": number, "pageSize": 25},
+                   orderBy=order_by)["contacts"]
         ids.extend(item["id"] for item in page["items"])
         if not page["hasNextPage"]:
-            return ids, total, f"page loop (no contactsConnection in the schema), {rounds} requests"
+            return ids
         number += 1
         assert number < 1000, "hasNextPage never turned false"
 
 
-@check("3. a loop over every contact")
+@check("3. a cursor loop over every contact, in two orders")
 def all_contacts():
-    ids, total, how = every_contact(admin, SCHEMA)
-    assert len(set(ids)) == len(ids), f"{len(ids) - len(set(ids))} contacts came twice"
-    assert len(ids) == total, f"{len(ids)} contacts read, totalCount {total}"
-    assert total > 25, f"the seed should give more than one page of contacts, got {total}"
-    return f"{how}: {total} contacts, none twice"
+    assert "contactsConnection" in SCHEMA.query_type.fields, "no contactsConnection in the schema"
+    details = []
+    for label, order_by in [("oldest first", None), ("by name", BY_NAME)]:
+        ids, total, rounds = cursor_loop(admin, order_by)
+        assert len(set(ids)) == len(ids), f"{len(ids) - len(set(ids))} contacts came twice"
+        assert len(ids) == total, f"{len(ids)} contacts read, totalCount {total}"
+        assert total > 25, f"the seed should give more than one page of contacts, got {total}"
+        # The cursor loop reads the list in the order the paged list has.
+        assert ids == page_loop(admin, order_by), f"{label}: the cursor and page loops differ"
+        details.append(f"{label}: {rounds} requests")
+    return f"{total} contacts, none twice, in the paged list's order ({'; '.join(details)})"
 
 
 @check("4. a CUSTOMER token sees only its own customer")
@@ -372,7 +383,7 @@ def customer_scope():
         assert data["b"] is None, f"customer(id: <other>) = {data['b']}"
         me = run(session, "{ me { roles customers } }")["me"]
         assert me == {"roles": ["CUSTOMER"], "customers": [own]}, me
-        ids, total, _ = every_contact(session, client.schema)
+        ids, total, _ = cursor_loop(session, BY_NAME)
         listed = run(admin, "query($id: ID!) { contacts(filter: {customerId: $id}) { totalCount } }", id=own)
         assert total == len(ids) == listed["contacts"]["totalCount"], (total, len(ids), listed)
     finally:
