@@ -18,6 +18,7 @@
 //! paths return the same bytes for the same data; `tests/api/compiled_reads.rs` compares
 //! them field by field over every field this module writes.
 
+mod connection;
 mod context;
 mod json;
 mod objects;

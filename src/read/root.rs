@@ -7,6 +7,7 @@ use async_graphql::{ID, InputType};
 use async_graphql_value::Value;
 use uuid::Uuid;
 
+use super::connection::{self, ConnectionField, KeysetArgs};
 use super::context::{Fallback, ReadContext};
 use super::json::{Out, key};
 use super::objects::{self, AccountField, ContactField, CustomerField, Plan, RootObject};
@@ -32,6 +33,18 @@ pub enum RootField {
     Accounts(PageArgs<AccountFilterParams>, Plan<PageField<AccountField>>),
     Contact(Uuid, Plan<ContactField>),
     Contacts(PageArgs<ContactFilterParams>, Plan<PageField<ContactField>>),
+    CustomersConnection(
+        KeysetArgs<CustomerFilterParams>,
+        Plan<ConnectionField<CustomerField>>,
+    ),
+    AccountsConnection(
+        KeysetArgs<AccountFilterParams>,
+        Plan<ConnectionField<AccountField>>,
+    ),
+    ContactsConnection(
+        KeysetArgs<ContactFilterParams>,
+        Plan<ConnectionField<ContactField>>,
+    ),
 }
 
 /// A root list's arguments, checked.
@@ -109,6 +122,57 @@ pub fn compile(
                 let order = order_by::<ContactOrder>(doc, field)?;
                 RootField::Contacts(page_args(doc, field, &plan, filter, order, cx)?, plan)
             }
+            "customersConnection" => {
+                let filter = argument::<Option<CustomerFilter>>(doc, field, "filter")?;
+                let filter = filter
+                    .unwrap_or_default()
+                    .parse()
+                    .map_err(|_| Fallback::Unsupported)?;
+                let (args, plan) = connection::compile::<_, CustomerOrder, _>(
+                    doc,
+                    field,
+                    sets,
+                    ("customers", "Customer"),
+                    filter,
+                    objects::customer,
+                    cx,
+                )?;
+                RootField::CustomersConnection(args, plan)
+            }
+            "accountsConnection" => {
+                let filter = argument::<Option<AccountFilter>>(doc, field, "filter")?;
+                let filter = filter
+                    .unwrap_or_default()
+                    .parse()
+                    .map_err(|_| Fallback::Unsupported)?;
+                let (args, plan) = connection::compile::<_, AccountOrder, _>(
+                    doc,
+                    field,
+                    sets,
+                    ("accounts", "Account"),
+                    filter,
+                    objects::account,
+                    cx,
+                )?;
+                RootField::AccountsConnection(args, plan)
+            }
+            "contactsConnection" => {
+                let filter = argument::<Option<ContactFilter>>(doc, field, "filter")?;
+                let filter = filter
+                    .unwrap_or_default()
+                    .parse()
+                    .map_err(|_| Fallback::Unsupported)?;
+                let (args, plan) = connection::compile::<_, ContactOrder, _>(
+                    doc,
+                    field,
+                    sets,
+                    ("contacts", "Contact"),
+                    filter,
+                    objects::contact,
+                    cx,
+                )?;
+                RootField::ContactsConnection(args, plan)
+            }
             _ => return Err(Fallback::Unsupported),
         };
         fields.push((key(selected.key), selected.key.to_owned(), root));
@@ -176,6 +240,27 @@ async fn root_field(
             let rows =
                 crate::contact::service::list(cx.db, cx.scope, filter, ordering, request).await?;
             page_of(out, cx, plan, args, &rows).await?;
+        }
+        RootField::CustomersConnection(args, plan) => {
+            let (filter, ordering, request) = (&args.filter, &args.ordering, &args.request);
+            let page =
+                crate::customer::service::connection(cx.db, cx.scope, filter, ordering, request)
+                    .await?;
+            connection::write(out, cx, plan, args, &page).await?;
+        }
+        RootField::AccountsConnection(args, plan) => {
+            let (filter, ordering, request) = (&args.filter, &args.ordering, &args.request);
+            let page =
+                crate::account::service::connection(cx.db, cx.scope, filter, ordering, request)
+                    .await?;
+            connection::write(out, cx, plan, args, &page).await?;
+        }
+        RootField::ContactsConnection(args, plan) => {
+            let (filter, ordering, request) = (&args.filter, &args.ordering, &args.request);
+            let page =
+                crate::contact::service::connection(cx.db, cx.scope, filter, ordering, request)
+                    .await?;
+            connection::write(out, cx, plan, args, &page).await?;
         }
     }
     Ok(())
@@ -326,7 +411,11 @@ fn id(doc: &Document<'_>, field: &Field) -> Result<Uuid, Fallback> {
 
 /// Argument `name` of `field`, coerced by its GraphQL input type. A variable that was
 /// neither given nor defaulted is an absent argument.
-fn argument<T: InputType>(doc: &Document<'_>, field: &Field, name: &str) -> Result<T, Fallback> {
+pub(super) fn argument<T: InputType>(
+    doc: &Document<'_>,
+    field: &Field,
+    name: &str,
+) -> Result<T, Fallback> {
     let value = match field.get_argument(name).map(|value| &value.node) {
         None => None,
         Some(Value::Variable(variable)) => doc.variables.get(variable).cloned(),

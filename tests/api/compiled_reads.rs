@@ -106,6 +106,18 @@ fn documents(customer: Uuid, account: Uuid, contact_id: Uuid) -> Vec<(String, Va
             .to_owned(),
             json!({}),
         ),
+        // Connections: every field of the connection, edge and page info objects.
+        (
+            format!(
+                "query($o: [ContactOrder!]) {{ contactsConnection(first: 3, orderBy: $o) {{ __typename \
+                 totalCount pageInfo {{ __typename hasNextPage hasPreviousPage startCursor endCursor }} \
+                 edges {{ __typename cursor node {{ {contact} }} }} }} \
+                 customersConnection(last: 2) {{ edges {{ node {{ id name accounts {{ id }} }} }} \
+                 pageInfo {{ hasPreviousPage hasNextPage }} }} \
+                 accountsConnection(filter: {{status: ACTIVE}}) {{ totalCount edges {{ cursor }} }} }}"
+            ),
+            json!({ "o": [{ "field": "NAME", "direction": "DESC" }] }),
+        ),
         // Root lists in an order.
         (
             "query($o: [ContactOrder!]) { contacts(orderBy: $o, page: {pageSize: 5, pageNumber: 2}) \
@@ -250,7 +262,8 @@ backend_tests! {
             json!({ "query": "{ customers { items { id @deprecated } } }" }),
             // Nested lists in an order, a connection, an order naming a field twice.
             json!({ "query": "{ customers(orderBy: [{field: NAME}]) { items { name contacts(orderBy: [{field: NAME, direction: DESC}]) { id } } } }" }),
-            json!({ "query": "{ contactsConnection(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage } } }" }),
+            json!({ "query": "{ contactsConnection(first: 2, after: \"abc\") { edges { cursor node { id } } pageInfo { hasNextPage } } }" }),
+            json!({ "query": "{ customersConnection(first: 2, last: 2) { edges { cursor } } }" }),
             json!({ "query": "{ customers(orderBy: [{field: NAME}, {field: NAME}]) { items { id } } }" }),
         ];
         for body in &cases {
