@@ -94,6 +94,7 @@ def main() -> int:
     else:
         db = args.db
         default_bin = RELEASE_BIN
+    args.database = db  # the one wrk's requests run in (see `drain`)
     kith = os.environ.get("KITH_BIN", default_bin)
     depths = parse_depths(args.depths)
 
@@ -410,8 +411,10 @@ def run(command: list[str], env: dict | None = None) -> str:
 
 
 def wrk(args, base: str, token: str, payload: str, seconds: int) -> dict:
+    # A deep offset page takes seconds: wrk's default 2 s timeout would drop those requests
+    # from the latencies. 60 s is past Kith's own request timeout (30 s by default).
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s",
-               "--latency", "-s", LUA, base + "/graphql"]
+               "--timeout", "60s", "--latency", "-s", LUA, base + "/graphql"]
     out = run(command, dict(os.environ, KITH_TOKEN=token, KITH_BODY=payload))
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", out, re.M)
     p99 = re.search(r"^\s*99(?:\.000)?%\s+([\d.]+)(us|ms|s|m)\b", out, re.M)
@@ -420,7 +423,21 @@ def wrk(args, base: str, token: str, payload: str, seconds: int) -> dict:
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[p99.group(2)]
     errors = "; ".join(line.strip() for line in out.splitlines()
                        if line.strip().startswith(("Non-2xx", "Socket errors")))
+    drain(args.database)
     return {"rps": float(rps.group(1)), "p99_ms": float(p99.group(1)) * scale, "errors": errors}
+
+
+def drain(url: str) -> None:
+    """Wait until PostgreSQL runs no statement of the benchmark's database: requests wrk
+    gave up on may still be running, and would slow the next run down."""
+    name = database_name(url).replace("'", "''")
+    sql = (f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}' "
+           f"AND state = 'active' AND pid <> pg_backend_pid()")
+    deadline = time.monotonic() + 120
+    while psql(url, sql) != "0":
+        if time.monotonic() > deadline:
+            raise Failure("PostgreSQL is still busy two minutes after a wrk run")
+        time.sleep(0.2)
 
 
 # ---------------------------------------------------------------- report

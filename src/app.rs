@@ -149,7 +149,12 @@ impl App {
     ) -> std::io::Result<()> {
         let db = self.state.db.clone();
         let router = http::router(self.state, self.cors);
-        server::serve(self.listener, router, self.limits, shutdown).await?;
+        // Give memory back two seconds into a pause (src/memory.rs).
+        let workers = std::thread::available_parallelism().map_or(2, usize::from);
+        let idle = tokio::spawn(crate::memory::watch_idle(Duration::from_secs(2), workers));
+        let served = server::serve(self.listener, router, self.limits, shutdown).await;
+        idle.abort();
+        served?;
         if let Err(error) = db.close().await {
             tracing::warn!(%error, "closing the database pool failed");
         }

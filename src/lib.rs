@@ -22,6 +22,7 @@ pub mod graphql_context;
 pub mod http;
 pub mod input;
 pub mod loaders;
+pub mod memory;
 pub mod metrics;
 pub mod node;
 pub mod ordering;

@@ -2,16 +2,19 @@
 
 use clap::Parser;
 
-/// mimalloc suits the many small, short-lived allocations of GraphQL execution, and hands
-/// freed pages back to the operating system, so memory falls again after a burst (glibc's
-/// malloc kept a 3.8 GB peak resident).
+/// mimalloc (see the `allocator` crate), which gives memory back after a burst: lazily on
+/// busy threads, and through `kith::memory` on threads that went idle.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: allocator::MiMalloc = allocator::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     let cli = kith::cli::Cli::parse();
     let _telemetry = kith::cli::init_tracing(&cli);
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_park(kith::memory::on_park)
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("kith: cannot start the async runtime: {error}");

@@ -96,6 +96,7 @@ pub(super) async fn observe(
     next: Next,
 ) -> Response {
     let started = Instant::now();
+    crate::memory::note_request();
     let tracking_id = TrackingId::from_headers(request.headers());
     let header = tracking_id.header_value();
     if let Some(value) = header.clone() {

@@ -190,11 +190,26 @@ where
             }
         }
     }
-    let cursors: Vec<String> = page
+    // Cursors for the rows whose cursor is written: every row when an edge selects `cursor`,
+    // else the first and last at most (`startCursor`, `endCursor`).
+    let every = plan.fields().iter().any(|(_, field)| match field {
+        ConnectionField::Edges(edges) => edges
+            .fields()
+            .iter()
+            .any(|(_, field)| matches!(field, EdgeField::Cursor)),
+        _ => false,
+    });
+    let last = page.rows.len().saturating_sub(1);
+    let cursors: Vec<Option<String>> = page
         .rows
         .iter()
-        .map(|row| cursor::encode(args.binding, &args.ordering.position_of(row)))
+        .enumerate()
+        .map(|(index, row)| {
+            (every || index == 0 || index == last)
+                .then(|| cursor::encode(args.binding, &args.ordering.position_of(row)))
+        })
         .collect();
+    let cursor_at = |index: usize| cursors.get(index).and_then(Option::as_deref);
     let edges: Vec<(usize, &<Plan<F> as RootObject>::Row)> = page.rows.iter().enumerate().collect();
     plan.write(out, page, |out, field, page| match field {
         ConnectionField::Typename(name) => out.str(name),
@@ -206,13 +221,17 @@ where
             PageInfoField::Typename => out.str("PageInfo"),
             PageInfoField::HasNextPage => out.bool(page.has_next_page),
             PageInfoField::HasPreviousPage => out.bool(page.has_previous_page),
-            PageInfoField::StartCursor => out.opt_str(cursors.first().map(String::as_str)),
-            PageInfoField::EndCursor => out.opt_str(cursors.last().map(String::as_str)),
+            PageInfoField::StartCursor => out.opt_str(cursor_at(0)),
+            PageInfoField::EndCursor => out.opt_str(if page.rows.is_empty() {
+                None
+            } else {
+                cursor_at(last)
+            }),
         }),
         ConnectionField::Edges(edge) => out.list(&edges, |out, (index, row)| {
             edge.write(out, row, |out, field, row| match field {
                 EdgeField::Typename(name) => out.str(name),
-                EdgeField::Cursor => out.str(&cursors[*index]),
+                EdgeField::Cursor => out.opt_str(cursor_at(*index)),
                 EdgeField::Node(node) => node.write_item(out, row, cx),
             });
         }),
