@@ -58,7 +58,7 @@ pub async fn watch_idle(period: Duration, workers: usize) {
             continue;
         }
         idle_periods += 1;
-        if idle_periods.is_power_of_two() || idle_periods % 64 == 0 {
+        if idle_periods.is_power_of_two() || idle_periods.is_multiple_of(64) {
             GENERATION.fetch_add(1, Ordering::Relaxed);
             for _ in 0..workers {
                 tokio::spawn(async {});

@@ -90,8 +90,8 @@ where
 /// A keyset page to read: already checked against the server's limits.
 #[derive(Clone, Debug)]
 pub struct KeysetRequest {
-    /// Rows to return.
-    pub limit: NonZeroU32,
+    /// Rows to return (0 is allowed, as Relay's spec allows it: only the flags then).
+    pub limit: u32,
     /// `last`: the rows at the end of the window, not its start.
     pub from_end: bool,
     /// Only rows after this position (`after`).
@@ -134,7 +134,7 @@ where
     S::Entity: EntityTrait<Model = S>,
 {
     let backend = db.get_database_backend();
-    let limit = u64::from(request.limit.get());
+    let limit = u64::from(request.limit);
     let mut window = select.clone();
     if let Some(after) = &request.after {
         window = window.filter(ordering.beyond::<S>(backend, after, Side::After));
@@ -183,7 +183,7 @@ where
     .await;
     let (mut rows, outside, total) = (rows?, outside?, total?);
     let more = rows.len() as u64 > limit;
-    rows.truncate(request.limit.get() as usize);
+    rows.truncate(request.limit as usize);
     if request.from_end {
         rows.reverse();
     }

@@ -164,8 +164,9 @@ impl ConnectionSelection {
     }
 }
 
-/// Check a connection's arguments: `first` or `last` (not both; 20 when neither) between 1
-/// and `max`, cursors of this list (`binding`) in this order.
+/// Check a connection's arguments: `first` or `last` (not both; 20 when neither) between 0
+/// and `max` (Relay's spec refuses only negative sizes), cursors of this list (`binding`) in
+/// this order.
 pub fn keyset_request(
     args: ConnectionArgs,
     binding: Binding,
@@ -184,9 +185,8 @@ pub fn keyset_request(
     };
     let limit = u32::try_from(count)
         .ok()
-        .and_then(NonZeroU32::new)
-        .filter(|limit| u64::from(limit.get()) <= max)
-        .ok_or_else(|| AppError::BadUserInput(format!("`{name}` must be between 1 and {max}")))?;
+        .filter(|limit| u64::from(*limit) <= max)
+        .ok_or_else(|| AppError::BadUserInput(format!("`{name}` must be between 0 and {max}")))?;
     let position = |name: &str, cursor: Option<String>| {
         cursor
             .map(|cursor| cursor::decode(name, &cursor, binding, ordering))

@@ -4,14 +4,13 @@
 
 use async_graphql::parser::types::{Field, SelectionSet};
 use async_graphql::{ID, InputType};
-use async_graphql_value::Value;
 use uuid::Uuid;
 
 use super::connection::{self, ConnectionField, KeysetArgs};
 use super::context::{Fallback, ReadContext};
 use super::json::{Out, key};
 use super::objects::{self, AccountField, ContactField, CustomerField, Plan, RootObject};
-use super::select::{Collected, Document};
+use super::select::{Collected, Document, argument};
 use crate::account::input::{AccountFilter, AccountFilterParams};
 use crate::contact::input::{ContactFilter, ContactFilterParams};
 use crate::customer::input::{CustomerFilter, CustomerFilterParams};
@@ -407,24 +406,4 @@ fn write_page<F, R, P>(
 fn id(doc: &Document<'_>, field: &Field) -> Result<Uuid, Fallback> {
     let id = argument::<ID>(doc, field, "id")?;
     Uuid::parse_str(id.as_str()).map_err(|_| Fallback::Unsupported)
-}
-
-/// Argument `name` of `field`, coerced by its GraphQL input type. A variable that was
-/// neither given nor defaulted is an absent argument.
-pub(super) fn argument<T: InputType>(
-    doc: &Document<'_>,
-    field: &Field,
-    name: &str,
-) -> Result<T, Fallback> {
-    let value = match field.get_argument(name).map(|value| &value.node) {
-        None => None,
-        Some(Value::Variable(variable)) => doc.variables.get(variable).cloned(),
-        Some(value) => Some(value.clone().into_const_with(|variable| {
-            doc.variables
-                .get(&variable)
-                .cloned()
-                .ok_or(Fallback::Unsupported)
-        })?),
-    };
-    T::parse(value).map_err(|_| Fallback::Unsupported)
 }

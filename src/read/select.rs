@@ -157,3 +157,23 @@ impl<'a> Document<'a> {
         Ok(included)
     }
 }
+
+/// Argument `name` of `field`, coerced by its GraphQL input type. A variable that was
+/// neither given nor defaulted is an absent argument.
+pub fn argument<T: async_graphql::InputType>(
+    doc: &Document<'_>,
+    field: &Field,
+    name: &str,
+) -> Result<T, Unsupported> {
+    let value = match field.get_argument(name).map(|value| &value.node) {
+        None => None,
+        Some(Value::Variable(variable)) => doc.variables.get(variable).cloned(),
+        Some(value) => Some(value.clone().into_const_with(|variable| {
+            doc.variables
+                .get(&variable)
+                .cloned()
+                .ok_or(Unsupported::Unsupported)
+        })?),
+    };
+    T::parse(value).map_err(|_| Unsupported::Unsupported)
+}

@@ -580,12 +580,21 @@ backend_tests! {
         let most = fetch(&app, &admin, &CUSTOMERS, json!({ "last": 100 })).await;
         assert_eq!(edge_ids(&most), strings(&created));
 
+        // Zero is a size (Relay's spec refuses only negative ones): no edges, and whether
+        // rows lie beyond.
+        let none = fetch(&app, &admin, &CUSTOMERS, json!({ "first": 0 })).await;
+        assert_eq!(edge_ids(&none), Vec::<String>::new());
+        assert_eq!(sides(&none), (false, true));
+        assert_eq!(none["pageInfo"]["endCursor"], Value::Null);
+        let none = fetch(&app, &admin, &CUSTOMERS, json!({ "last": 0 })).await;
+        assert_eq!(edge_ids(&none), Vec::<String>::new());
+        assert_eq!(none["totalCount"], 25);
+
         for bad in [
             json!({ "first": 2, "last": 2 }),
-            json!({ "first": 0 }),
             json!({ "first": -1 }),
             json!({ "first": 101 }),
-            json!({ "last": 0 }),
+            json!({ "last": -1 }),
             json!({ "last": 101 }),
         ] {
             let response = attempt(&app, &admin, &CUSTOMERS, bad).await;
