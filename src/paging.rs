@@ -6,8 +6,10 @@
 
 use std::num::NonZeroU32;
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select,
+    Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    QueryTrait, Select,
 };
 
 use crate::error::Result;
@@ -62,16 +64,30 @@ where
     S::Entity: EntityTrait<Model = S>,
 {
     let limit = request.limit();
-    // Plain OFFSET. A deferred join (ids from the primary key's index first, whole rows for
-    // the page only) measured +9% at page 400 on a vacuumed table but -28% on one whose
-    // visibility map is not yet set, where the "index-only" scan visits the heap anyway
-    // (BENCHMARKS.md). Deep pages want keyset paging, not a cleverer OFFSET.
-    let rows_query = ordering
-        .apply::<S>(db.get_database_backend(), select.clone())
-        .offset(request.offset())
-        // One more row than asked tells whether there is a next page without a count.
-        .limit(limit + 1)
-        .all(db);
+    let backend = db.get_database_backend();
+    // One more row than asked tells whether there is a next page without a count.
+    let ordered = ordering.apply::<S>(backend, select.clone());
+    let page = if backend == DbBackend::Postgres && request.offset() > 0 {
+        // A deferred join: the page's ids first, through the order's index, reading only the
+        // key columns of the rows OFFSET passes over; then the page's whole rows by id. As
+        // `id = ANY(ARRAY(…))` the ids are an InitPlan whatever the plan; as `id IN (…)`,
+        // PostgreSQL's generic plan (bound LIMIT and OFFSET) merge-joins every row of the
+        // table, which measured 28% slower than plain OFFSET (BENCHMARKS.md).
+        let ids = ordered
+            .select_only()
+            .expr(S::id_expr())
+            .offset(request.offset())
+            .limit(limit + 1)
+            .into_query();
+        let on_page = Expr::cust_with_exprs(
+            "$1 = ANY(ARRAY $2)",
+            [S::id_expr(), Expr::SubQuery(None, Box::new(ids.into()))],
+        );
+        ordering.apply::<S>(backend, S::Entity::find().filter(on_page))
+    } else {
+        ordered.offset(request.offset()).limit(limit + 1)
+    };
+    let rows_query = page.all(db);
     let (mut rows, total) = if request.count_total {
         let (rows, total) = futures_util::future::join(rows_query, select.count(db)).await;
         (rows?, Some(total?))
