@@ -209,6 +209,13 @@ impl Ordering {
         }
     }
 
+    /// A nested list as a loader gave it (`None`: no rows), in this order.
+    pub fn sorted<S: Sortable>(&self, rows: Option<Vec<S>>) -> Vec<S> {
+        let mut rows = rows.unwrap_or_default();
+        self.sort(&mut rows);
+        rows
+    }
+
     /// The position of `row` in this order: a cursor's content.
     pub fn position_of<S: Sortable>(&self, row: &S) -> Position {
         Position {

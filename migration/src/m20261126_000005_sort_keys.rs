@@ -13,7 +13,9 @@
 //! copy of the rule as it stands today.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
+use sea_orm_migration::sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, Statement, TransactionTrait, Value,
+};
 use uuid::Uuid;
 
 #[derive(DeriveMigrationName)]
@@ -26,7 +28,7 @@ const TABLES: [(&str, &str); 3] = [
     ("contact", "contact_number"),
 ];
 
-/// Rows updated per statement while filling `sort_name`.
+/// Rows read, and updated in one statement, at a time while filling `sort_name`.
 const CHUNK: usize = 500;
 
 fn collate_c(backend: DbBackend) -> &'static str {
@@ -80,7 +82,8 @@ impl MigrationTrait for Migration {
     }
 }
 
-/// Compute `sort_name` for every row of `table`, a chunk of rows per statement.
+/// Compute `sort_name` for every row of `table`, reading and updating [`CHUNK`] rows at a time
+/// in id order, so that memory stays flat however large the table.
 async fn fill(
     db: &SchemaManagerConnection<'_>,
     backend: DbBackend,
@@ -90,66 +93,89 @@ async fn fill(
         "contact" => "id, subtype, title, first_name, last_name, company_name",
         _ => "id, name",
     };
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            backend,
-            format!("SELECT {columns} FROM {table}"),
-        ))
-        .await?;
-    let mut keys = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let id: Uuid = row.try_get("", "id")?;
-        let name = if table == "contact" {
-            display_name(
-                &row.try_get::<String>("", "subtype")?,
-                [
-                    row.try_get::<Option<String>>("", "title")?,
-                    row.try_get::<Option<String>>("", "first_name")?,
-                    row.try_get::<Option<String>>("", "last_name")?,
-                ],
-                row.try_get::<Option<String>>("", "company_name")?,
-            )
-        } else {
-            row.try_get::<String>("", "name")?
-        };
-        keys.push((id, name.to_lowercase()));
-    }
-    drop(rows);
     let txn = db.begin().await?;
-    for chunk in keys.chunks(CHUNK) {
-        let mut values = Vec::with_capacity(chunk.len() * 2);
-        let statement = match backend {
-            // One statement per chunk: `UPDATE … FROM (VALUES …)`.
-            DbBackend::Postgres => {
-                let mut tuples = Vec::with_capacity(chunk.len());
-                for (index, (id, key)) in chunk.iter().enumerate() {
-                    tuples.push(format!("(${}::uuid, ${})", 2 * index + 1, 2 * index + 2));
-                    values.push(Value::from(*id));
-                    values.push(Value::from(key.clone()));
-                }
-                format!(
-                    "UPDATE {table} AS t SET sort_name = v.key FROM (VALUES {}) AS v(id, key) \
-                     WHERE t.id = v.id",
-                    tuples.join(", ")
-                )
-            }
-            // SQLite: statements are cheap in one transaction; one per row.
-            _ => {
-                for (id, key) in chunk {
-                    txn.execute_raw(Statement::from_sql_and_values(
-                        backend,
-                        format!("UPDATE {table} SET sort_name = ? WHERE id = ?"),
-                        [Value::from(key.clone()), Value::from(*id)],
-                    ))
-                    .await?;
-                }
-                continue;
-            }
+    let mut last: Option<Uuid> = None;
+    loop {
+        let placeholder = match backend {
+            DbBackend::Postgres => "$1",
+            _ => "?",
         };
-        txn.execute_raw(Statement::from_sql_and_values(backend, statement, values))
+        let (after, values) = match last {
+            Some(id) => (format!("WHERE id > {placeholder}"), vec![Value::from(id)]),
+            None => (String::new(), Vec::new()),
+        };
+        let rows = txn
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                format!("SELECT {columns} FROM {table} {after} ORDER BY id LIMIT {CHUNK}"),
+                values,
+            ))
             .await?;
+        let mut keys = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: Uuid = row.try_get("", "id")?;
+            let name = if table == "contact" {
+                display_name(
+                    &row.try_get::<String>("", "subtype")?,
+                    [
+                        row.try_get::<Option<String>>("", "title")?,
+                        row.try_get::<Option<String>>("", "first_name")?,
+                        row.try_get::<Option<String>>("", "last_name")?,
+                    ],
+                    row.try_get::<Option<String>>("", "company_name")?,
+                )
+            } else {
+                row.try_get::<String>("", "name")?
+            };
+            keys.push((id, name.to_lowercase()));
+        }
+        let Some(&(end, _)) = keys.last() else {
+            break;
+        };
+        last = Some(end);
+        update(&txn, backend, table, &keys).await?;
     }
     txn.commit().await
+}
+
+/// Store each `(id, sort_name)` of `keys`.
+async fn update(
+    txn: &DatabaseTransaction,
+    backend: DbBackend,
+    table: &str,
+    keys: &[(Uuid, String)],
+) -> Result<(), DbErr> {
+    match backend {
+        // One statement for the chunk: `UPDATE … FROM (VALUES …)`.
+        DbBackend::Postgres => {
+            let mut values = Vec::with_capacity(keys.len() * 2);
+            let mut tuples = Vec::with_capacity(keys.len());
+            for (index, (id, key)) in keys.iter().enumerate() {
+                tuples.push(format!("(${}::uuid, ${})", 2 * index + 1, 2 * index + 2));
+                values.push(Value::from(*id));
+                values.push(Value::from(key.clone()));
+            }
+            let statement = format!(
+                "UPDATE {table} AS t SET sort_name = v.key FROM (VALUES {}) AS v(id, key) \
+                 WHERE t.id = v.id",
+                tuples.join(", ")
+            );
+            txn.execute_raw(Statement::from_sql_and_values(backend, statement, values))
+                .await?;
+        }
+        // SQLite: statements are cheap in one transaction; one per row.
+        _ => {
+            for (id, key) in keys {
+                txn.execute_raw(Statement::from_sql_and_values(
+                    backend,
+                    format!("UPDATE {table} SET sort_name = ? WHERE id = ?"),
+                    [Value::from(key.clone()), Value::from(*id)],
+                ))
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A frozen copy of the contact's display name as of this migration: "Title First Last" for a

@@ -14,7 +14,6 @@ use crate::customer::loader::CustomerById;
 use crate::error::from_loader;
 use crate::graphql_context::{ContextExt, parse_id};
 use crate::ordering::graphql::{AccountOrder, ContactOrder, parse_order_by};
-use crate::paging::cursor::Binding;
 use crate::paging::graphql::{
     Connection, ConnectionArgs, Page, PageInput, connection_request, page_request,
 };
@@ -71,10 +70,8 @@ impl Account {
         order_by: Option<Vec<ContactOrder>>,
     ) -> async_graphql::Result<Vec<Contact>> {
         let ordering = parse_order_by(order_by)?;
-        let mut rows = from_loader(ctx.loader::<ContactsByAccount>()?.load_one(self.0.id).await)?
-            .unwrap_or_default();
-        ordering.sort(&mut rows);
-        Ok(rows.into_iter().map(Contact).collect())
+        let rows = from_loader(ctx.loader::<ContactsByAccount>()?.load_one(self.0.id).await)?;
+        Ok(ordering.sorted(rows).into_iter().map(Contact).collect())
     }
     /// When the account was created.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -142,14 +139,13 @@ impl AccountQuery {
         let scope = ctx.scope()?;
         let filter = filter.unwrap_or_default().parse()?;
         let ordering = parse_order_by(order_by)?;
-        let binding = Binding::new("accounts", &ordering, &filter);
         let args = ConnectionArgs {
             first,
             after,
             last,
             before,
         };
-        let request = connection_request(ctx, args, binding, &ordering)?;
+        let (binding, request) = connection_request(ctx, args, "accounts", &ordering, &filter)?;
         let page = service::connection(ctx.db()?, scope, &filter, &ordering, &request)
             .await
             .map_err(|e| e.extend())?;

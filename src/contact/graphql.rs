@@ -18,7 +18,6 @@ use crate::customer::loader::CustomerById;
 use crate::error::from_loader;
 use crate::graphql_context::{ContextExt, parse_id};
 use crate::ordering::graphql::{ContactOrder, CustomerOrder, parse_order_by};
-use crate::paging::cursor::Binding;
 use crate::paging::graphql::{
     Connection, ConnectionArgs, Page, PageInput, connection_request, page_request,
 };
@@ -157,14 +156,12 @@ impl Contact {
         if !is_shared(&self.0) {
             return Ok(Vec::new());
         }
-        let mut rows = from_loader(
+        let rows = from_loader(
             ctx.loader::<LinkedCustomersByContact>()?
                 .load_one(self.0.id)
                 .await,
-        )?
-        .unwrap_or_default();
-        ordering.sort(&mut rows);
-        Ok(rows.into_iter().map(Customer).collect())
+        )?;
+        Ok(ordering.sorted(rows).into_iter().map(Customer).collect())
     }
     /// Phones, emails, websites and other ways to reach the contact, oldest first.
     async fn contact_points(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ContactPoint>> {
@@ -280,14 +277,13 @@ impl ContactQuery {
         let scope = ctx.scope()?;
         let filter = filter.unwrap_or_default().parse()?;
         let ordering = parse_order_by(order_by)?;
-        let binding = Binding::new("contacts", &ordering, &filter);
         let args = ConnectionArgs {
             first,
             after,
             last,
             before,
         };
-        let request = connection_request(ctx, args, binding, &ordering)?;
+        let (binding, request) = connection_request(ctx, args, "contacts", &ordering, &filter)?;
         let page = service::connection(ctx.db()?, scope, &filter, &ordering, &request)
             .await
             .map_err(|e| e.extend())?;

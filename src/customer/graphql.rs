@@ -15,7 +15,6 @@ use crate::contact::loader::ContactsByCustomer;
 use crate::error::from_loader;
 use crate::graphql_context::{ContextExt, parse_id};
 use crate::ordering::graphql::{AccountOrder, ContactOrder, CustomerOrder, parse_order_by};
-use crate::paging::cursor::Binding;
 use crate::paging::graphql::{
     Connection, ConnectionArgs, Page, PageInput, connection_request, page_request,
 };
@@ -60,14 +59,12 @@ impl Customer {
         order_by: Option<Vec<AccountOrder>>,
     ) -> async_graphql::Result<Vec<Account>> {
         let ordering = parse_order_by(order_by)?;
-        let mut rows = from_loader(
+        let rows = from_loader(
             ctx.loader::<AccountsByCustomer>()?
                 .load_one(self.0.id)
                 .await,
-        )?
-        .unwrap_or_default();
-        ordering.sort(&mut rows);
-        Ok(rows.into_iter().map(Account).collect())
+        )?;
+        Ok(ordering.sorted(rows).into_iter().map(Account).collect())
     }
     /// The customer's direct contacts and the shared contacts linked to it, oldest first
     /// unless `orderBy` says otherwise. Account-level contacts are under
@@ -78,14 +75,12 @@ impl Customer {
         order_by: Option<Vec<ContactOrder>>,
     ) -> async_graphql::Result<Vec<Contact>> {
         let ordering = parse_order_by(order_by)?;
-        let mut rows = from_loader(
+        let rows = from_loader(
             ctx.loader::<ContactsByCustomer>()?
                 .load_one(self.0.id)
                 .await,
-        )?
-        .unwrap_or_default();
-        ordering.sort(&mut rows);
-        Ok(rows.into_iter().map(Contact).collect())
+        )?;
+        Ok(ordering.sorted(rows).into_iter().map(Contact).collect())
     }
     /// When the customer was created.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -153,14 +148,13 @@ impl CustomerQuery {
         let scope = ctx.scope()?;
         let filter = filter.unwrap_or_default().parse()?;
         let ordering = parse_order_by(order_by)?;
-        let binding = Binding::new("customers", &ordering, &filter);
         let args = ConnectionArgs {
             first,
             after,
             last,
             before,
         };
-        let request = connection_request(ctx, args, binding, &ordering)?;
+        let (binding, request) = connection_request(ctx, args, "customers", &ordering, &filter)?;
         let page = service::connection(ctx.db()?, scope, &filter, &ordering, &request)
             .await
             .map_err(|e| e.extend())?;

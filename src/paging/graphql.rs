@@ -203,21 +203,22 @@ pub fn keyset_request(
     })
 }
 
-/// [`keyset_request`] for a resolver: the server's maximum page size, what the field
-/// selects, the error with its code.
+/// [`keyset_request`] for a resolver of the connection over `list` (`"contacts"`...) under
+/// `filter`: its cursors' binding, the server's maximum page size, what the field selects,
+/// the error with its code.
 pub fn connection_request(
     ctx: &Context<'_>,
     args: ConnectionArgs,
-    binding: Binding,
+    list: &str,
     ordering: &Ordering,
-) -> async_graphql::Result<KeysetRequest> {
-    keyset_request(
-        args,
-        binding,
-        ordering,
-        ctx.settings().max_page_size,
-        |from_end| ConnectionSelection::of(ctx, from_end),
-    )
+    filter: &impl std::fmt::Debug,
+) -> async_graphql::Result<(Binding, KeysetRequest)> {
+    let binding = Binding::new(list, ordering, filter);
+    let max = ctx.settings().max_page_size;
+    keyset_request(args, binding, ordering, max, |from_end| {
+        ConnectionSelection::of(ctx, from_end)
+    })
+    .map(|request| (binding, request))
     .map_err(|e| e.extend())
 }
 

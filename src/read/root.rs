@@ -93,40 +93,24 @@ pub fn compile(
             "contact" => RootField::Contact(id(doc, field)?, objects::contact(doc, sets)?),
             "customers" => {
                 let plan = page(doc, "CustomerPage", sets, objects::customer)?;
-                let filter = argument::<Option<CustomerFilter>>(doc, field, "filter")?;
-                let filter = filter
-                    .unwrap_or_default()
-                    .parse()
-                    .map_err(|_| Fallback::Unsupported)?;
+                let filter = filter(doc, field, CustomerFilter::parse)?;
                 let order = order_by::<CustomerOrder>(doc, field)?;
                 RootField::Customers(page_args(doc, field, &plan, filter, order, cx)?, plan)
             }
             "accounts" => {
                 let plan = page(doc, "AccountPage", sets, objects::account)?;
-                let filter = argument::<Option<AccountFilter>>(doc, field, "filter")?;
-                let filter = filter
-                    .unwrap_or_default()
-                    .parse()
-                    .map_err(|_| Fallback::Unsupported)?;
+                let filter = filter(doc, field, AccountFilter::parse)?;
                 let order = order_by::<AccountOrder>(doc, field)?;
                 RootField::Accounts(page_args(doc, field, &plan, filter, order, cx)?, plan)
             }
             "contacts" => {
                 let plan = page(doc, "ContactPage", sets, objects::contact)?;
-                let filter = argument::<Option<ContactFilter>>(doc, field, "filter")?;
-                let filter = filter
-                    .unwrap_or_default()
-                    .parse()
-                    .map_err(|_| Fallback::Unsupported)?;
+                let filter = filter(doc, field, ContactFilter::parse)?;
                 let order = order_by::<ContactOrder>(doc, field)?;
                 RootField::Contacts(page_args(doc, field, &plan, filter, order, cx)?, plan)
             }
             "customersConnection" => {
-                let filter = argument::<Option<CustomerFilter>>(doc, field, "filter")?;
-                let filter = filter
-                    .unwrap_or_default()
-                    .parse()
-                    .map_err(|_| Fallback::Unsupported)?;
+                let filter = filter(doc, field, CustomerFilter::parse)?;
                 let (args, plan) = connection::compile::<_, CustomerOrder, _>(
                     doc,
                     field,
@@ -139,11 +123,7 @@ pub fn compile(
                 RootField::CustomersConnection(args, plan)
             }
             "accountsConnection" => {
-                let filter = argument::<Option<AccountFilter>>(doc, field, "filter")?;
-                let filter = filter
-                    .unwrap_or_default()
-                    .parse()
-                    .map_err(|_| Fallback::Unsupported)?;
+                let filter = filter(doc, field, AccountFilter::parse)?;
                 let (args, plan) = connection::compile::<_, AccountOrder, _>(
                     doc,
                     field,
@@ -156,11 +136,7 @@ pub fn compile(
                 RootField::AccountsConnection(args, plan)
             }
             "contactsConnection" => {
-                let filter = argument::<Option<ContactFilter>>(doc, field, "filter")?;
-                let filter = filter
-                    .unwrap_or_default()
-                    .parse()
-                    .map_err(|_| Fallback::Unsupported)?;
+                let filter = filter(doc, field, ContactFilter::parse)?;
                 let (args, plan) = connection::compile::<_, ContactOrder, _>(
                     doc,
                     field,
@@ -341,6 +317,17 @@ fn page<F>(
             _ => return Err(Fallback::Unsupported),
         })
     })
+}
+
+/// The `filter` argument of a root list, absent as its default, checked by `parse` as the
+/// schema's resolvers check it; a bad one falls back, and async-graphql reports it.
+fn filter<F: InputType + Default, P>(
+    doc: &Document<'_>,
+    field: &Field,
+    parse: impl FnOnce(F) -> async_graphql::Result<P>,
+) -> Result<P, Fallback> {
+    let given = argument::<Option<F>>(doc, field, "filter")?;
+    parse(given.unwrap_or_default()).map_err(|_| Fallback::Unsupported)
 }
 
 /// The `orderBy` argument of a root list, checked as the schema's resolvers check it; a bad
