@@ -69,8 +69,9 @@ impl App {
         let listener = TcpListener::bind(settings.bind).await.map_err(|error| {
             AppError::internal_from(format!("cannot bind {}", settings.bind), error)
         })?;
+        let max_connections = max_connections(&settings);
         let limits = ServerLimits {
-            max_connections: max_connections(&settings),
+            max_connections,
             // Time for a request that started just before the signal to finish or hit its own
             // timeout, and for its response to be written.
             drain_timeout: settings.request_timeout + HEADER_READ_TIMEOUT,
@@ -78,7 +79,11 @@ impl App {
         let cors = http::cors(&settings);
         let settings = Arc::new(settings);
         let state = AppState {
-            schema: schema::build(settings.clone(), db.clone()),
+            schema: schema::build(
+                settings.clone(),
+                db.clone(),
+                Arc::new(crate::history::feed::Feed::start(db.clone())),
+            ),
             guard: Arc::new(http::RequestGuard::new(&settings, &schema::sdl())),
             persisted: Arc::new(http::persisted::Persisted::new(
                 settings.trusted_documents.as_deref(),
@@ -87,6 +92,9 @@ impl App {
             db,
             keys: Arc::new(keys),
             metrics,
+            ws_connections: Arc::default(),
+            // An upgraded connection leaves the accept loop's count: WebSockets have their own.
+            ws_slots: Arc::new(tokio::sync::Semaphore::new(max_connections)),
             playground_token: dev_token.clone(),
         };
         Ok(App {

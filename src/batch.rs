@@ -54,10 +54,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
-use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use futures_util::task::AtomicWaker;
+use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
 
 /// Hands a request's loader batches to its [`BatchRunner`].
@@ -107,36 +107,72 @@ impl BatchRunner {
     /// Drive `work` (the request) and the batches its loaders start, until `work` completes.
     /// Batches still queued or in flight then are dropped, as they are when this future is.
     pub async fn run_alongside<T>(self, work: impl Future<Output = T>) -> T {
-        let mut queued = self.0;
         let mut work = std::pin::pin!(work);
-        let mut running = FuturesUnordered::new();
+        let mut rounds = Rounds::new(self);
+        std::future::poll_fn(move |cx| rounds.poll(cx, |cx| work.as_mut().poll(cx))).await
+    }
+
+    /// Drive `stream` (a subscription: one execution per event) and the batches its loaders
+    /// start, each event's levels in rounds as a request's are. The runner lives as long as
+    /// the stream.
+    pub fn run_stream<S>(self, stream: S) -> impl Stream<Item = S::Item> + Send
+    where
+        S: Stream + Unpin + Send,
+    {
+        let mut stream = stream;
+        let mut rounds = Rounds::new(self);
+        futures_util::stream::poll_fn(move |cx| rounds.poll(cx, |cx| stream.poll_next_unpin(cx)))
+    }
+}
+
+/// The state of a runner driving work: queued and running batches, and the work's waker.
+struct Rounds {
+    queued: mpsc::UnboundedReceiver<BoxFuture<'static, ()>>,
+    running: FuturesUnordered<BoxFuture<'static, ()>>,
+    signal: Arc<ProgressSignal>,
+    work_waker: Waker,
+}
+
+impl Rounds {
+    fn new(runner: BatchRunner) -> Rounds {
         let signal = Arc::new(ProgressSignal::default());
-        let work_waker = Waker::from(signal.clone());
-        std::future::poll_fn(move |cx| {
-            // Registered before the flag is cleared, so a wake from another thread in between
-            // polls this task again rather than getting lost.
-            signal.runner.register(cx.waker());
-            signal.woken.store(false, Ordering::SeqCst);
-            if let Poll::Ready(output) = work.as_mut().poll(&mut Context::from_waker(&work_waker)) {
-                return Poll::Ready(output);
+        Rounds {
+            queued: runner.0,
+            running: FuturesUnordered::new(),
+            work_waker: Waker::from(signal.clone()),
+            signal,
+        }
+    }
+
+    /// Poll the work (`poll_work`, with the work's own waker) and, when it can make no
+    /// progress without them, start the queued batches.
+    fn poll<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll_work: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+    ) -> Poll<T> {
+        // Registered before the flag is cleared, so a wake from another thread in between
+        // polls this task again rather than getting lost.
+        self.signal.runner.register(cx.waker());
+        self.signal.woken.store(false, Ordering::SeqCst);
+        if let Poll::Ready(output) = poll_work(&mut Context::from_waker(&self.work_waker)) {
+            return Poll::Ready(output);
+        }
+        loop {
+            while let Poll::Ready(Some(())) = self.running.poll_next_unpin(cx) {}
+            let idle = self.running.is_empty() && !self.signal.woken.load(Ordering::SeqCst);
+            if !idle {
+                return Poll::Pending;
             }
-            loop {
-                while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
-                let idle = running.is_empty() && !signal.woken.load(Ordering::SeqCst);
-                if !idle {
-                    return Poll::Pending;
-                }
-                let mut started = false;
-                while let Poll::Ready(Some(batch)) = queued.poll_recv(cx) {
-                    running.push(batch);
-                    started = true;
-                }
-                if !started {
-                    return Poll::Pending;
-                }
+            let mut started = false;
+            while let Poll::Ready(Some(batch)) = self.queued.poll_recv(cx) {
+                self.running.push(batch);
+                started = true;
             }
-        })
-        .await
+            if !started {
+                return Poll::Pending;
+            }
+        }
     }
 }
 

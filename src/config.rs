@@ -82,6 +82,19 @@ pub struct Settings {
     #[arg(long, env = "KITH_MAX_CONNECTIONS", value_parser = positive, global = true)]
     pub max_connections: Option<usize>,
 
+    /// Most subscriptions one WebSocket connection may run at once.
+    #[arg(long, env = "KITH_WS_MAX_SUBSCRIPTIONS", default_value_t = 50, value_parser = positive, global = true)]
+    pub ws_max_subscriptions: usize,
+
+    /// Most WebSocket connections open at once with one token.
+    #[arg(long, env = "KITH_WS_MAX_CONNECTIONS_PER_TOKEN", default_value_t = 10, value_parser = positive, global = true)]
+    pub ws_max_connections_per_token: usize,
+
+    /// How often the server pings an idle WebSocket; a client that has sent nothing (not
+    /// even a pong) for two of these is disconnected (e.g. `15s`).
+    #[arg(long, env = "KITH_WS_PING_INTERVAL", default_value = "15s", value_parser = parse_duration, global = true)]
+    pub ws_ping_interval: Duration,
+
     /// Largest complexity (roughly, fields times list sizes) a query may have.
     #[arg(
         long,
@@ -175,6 +188,9 @@ impl Settings {
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(30),
             max_connections: None,
+            ws_max_subscriptions: 50,
+            ws_max_connections_per_token: 10,
+            ws_ping_interval: Duration::from_secs(15),
             max_complexity: 20_000,
             max_page_size: 100,
             introspection: true,

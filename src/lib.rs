@@ -19,6 +19,7 @@ pub mod db;
 mod db_enum;
 pub mod error;
 pub mod graphql_context;
+pub mod history;
 pub mod http;
 pub mod input;
 pub mod loaders;

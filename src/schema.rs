@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, Request, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, Request, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::account::graphql::AccountQuery;
@@ -21,13 +21,16 @@ use crate::contact_point::mutation::ContactPointMutation;
 use crate::customer::graphql::CustomerQuery;
 use crate::customer::loader::CustomerById;
 use crate::customer::mutation::CustomerMutation;
+use crate::history::feed::Feed;
+use crate::history::graphql::ChangeQuery;
+use crate::history::subscription::ChangeSubscription;
 use crate::loaders::{LoaderContext, data_loader};
 use crate::node::NodeQuery;
 use crate::shared_link::loader::LinkedCustomersByContact;
 use crate::shared_link::mutation::SharedLinkMutation;
 
 // The root types carry the names public GraphQL APIs and codegen tools default to: `Query`
-// and `Mutation` (and `Subscription` once there is one).
+// and `Mutation` and `Subscription`.
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
@@ -37,6 +40,7 @@ pub struct Query(
     AccountQuery,
     ContactQuery,
     NodeQuery,
+    ChangeQuery,
 );
 
 /// Every mutation of the API.
@@ -52,22 +56,30 @@ pub struct Mutation(
     ContactPatchMutation,
 );
 
-/// Kith's schema type.
-pub type KithSchema = Schema<Query, Mutation, EmptySubscription>;
+/// Every subscription of the API (graphql-transport-ws on `/graphql`).
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(ChangeSubscription);
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+/// Kith's schema type.
+pub type KithSchema = Schema<Query, Mutation, Subscription>;
+
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
 }
 
-/// The schema served by a running server.
-pub fn build(settings: Arc<Settings>, db: DatabaseConnection) -> KithSchema {
+/// The schema served by a running server; subscriptions read `feed`.
+pub fn build(settings: Arc<Settings>, db: DatabaseConnection, feed: Arc<Feed>) -> KithSchema {
     // No extension and no built-in limits: the HTTP layer costs every document before it
     // reaches the schema (`crate::cost`), so no field pays for a per-field hook.
     let mut builder = builder();
     if !settings.introspection {
         builder = builder.disable_introspection();
     }
-    builder.data(settings).data(db).finish()
+    builder.data(settings).data(db).data(feed).finish()
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

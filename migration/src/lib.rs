@@ -10,6 +10,7 @@ mod m20261124_000002_contact_search_index;
 mod m20261124_000003_contact_number_per_customer;
 mod m20261126_000004_region_names;
 mod m20261126_000005_sort_keys;
+mod m20261126_000006_change_feed;
 
 /// Every migration Kith knows, in order.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_contact_number_per_customer::Migration),
             Box::new(m20261126_000004_region_names::Migration),
             Box::new(m20261126_000005_sort_keys::Migration),
+            Box::new(m20261126_000006_change_feed::Migration),
         ]
     }
 }

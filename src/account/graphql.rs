@@ -13,6 +13,8 @@ use crate::customer::graphql::Customer;
 use crate::customer::loader::CustomerById;
 use crate::error::from_loader;
 use crate::graphql_context::{ContextExt, parse_id};
+use crate::history::graphql::{Change, history_page};
+use crate::history::service::Subject;
 use crate::ordering::graphql::{AccountOrder, ContactOrder, parse_order_by};
 use crate::paging::graphql::{
     Connection, ConnectionArgs, Page, PageInput, connection_request, page_request,
@@ -84,6 +86,16 @@ impl Account {
     /// Incremented by every change; pass it as `expectedVersion` to update safely.
     async fn version(&self) -> i32 {
         self.0.version
+    }
+
+    /// The history: this account's own changes, oldest first (newest last), as the caller may see them
+    /// (sensitive values masked, other customers left out).
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        page: Option<PageInput>,
+    ) -> async_graphql::Result<Page<Change>> {
+        history_page(ctx, Subject::Account(self.0.id), page).await
     }
 }
 

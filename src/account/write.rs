@@ -12,6 +12,8 @@ use super::input::{AccountChanges, NewAccount};
 use super::service::find;
 use crate::auth::{Principal, Scope};
 use crate::error::{AppError, FieldPath, Result, UserError};
+use crate::history::journal::Journal;
+use crate::history::snapshot;
 use crate::ordering::sort_name;
 use crate::write::{self, Cleared, UniqueKey};
 
@@ -111,7 +113,9 @@ pub async fn create(
         .insert(&txn)
         .await
         .map_err(|e| write::conflict_or_db_error(e, number_taken(&input)))?;
-    txn.commit().await?;
+    let mut journal = Journal::new(caller.principal);
+    journal.created_account(model.id);
+    journal.commit(txn).await?;
     Ok(model)
 }
 
@@ -139,6 +143,13 @@ pub async fn update(
         return Err(write::not_found(&input.field("customerId"), "customer"));
     }
     let moved_to = changes.customer_id.filter(|c| *c != current.customer_id);
+    let mut journal = Journal::new(caller.principal);
+    journal.account(&txn, id).await?;
+    if moved_to.is_some() {
+        journal
+            .contacts(&txn, &snapshot::contacts_of_account(&txn, id).await?)
+            .await?;
+    }
     let active = account::ActiveModel {
         customer_id: write::set_if(moved_to),
         sort_name: write::set_if(changes.name.as_deref().map(sort_name)),
@@ -182,7 +193,7 @@ pub async fn update(
     let updated = find(&txn, &Scope::everything(), id)
         .await?
         .ok_or(AppError::NotFound("account"))?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(updated)
 }
 
@@ -197,12 +208,17 @@ pub async fn delete(
     if find(&txn, &caller.principal.scope, id).await?.is_none() {
         return Err(write::not_found(&FieldPath::root("id"), "account"));
     }
+    let mut journal = Journal::new(caller.principal);
+    journal.account(&txn, id).await?;
+    journal
+        .contacts(&txn, &snapshot::contacts_of_account(&txn, id).await?)
+        .await?;
     let addresses =
         crate::address::service::attached_to(&txn, entity::contact::Column::AccountId.eq(id))
             .await?;
     let deleted = account::Entity::delete_by_id(id).exec(&txn).await?;
     write::ensure_deleted(deleted, &FieldPath::root("id"), "account")?;
     crate::address::write::delete_orphans(&txn, addresses).await?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(id)
 }

@@ -16,6 +16,8 @@ use super::service::{AttachedAddress, attached_to, count_of};
 use crate::auth::Principal;
 use crate::auth::access::ContactLevel;
 use crate::error::{AppError, FieldPath, Result, UserError};
+use crate::history::journal::Journal;
+use crate::history::snapshot;
 use crate::input::limits::CappedList;
 use crate::write;
 
@@ -251,6 +253,8 @@ pub async fn attach(
         .await?
         .ok_or_else(|| write::not_found(&contact_path, "contact"))?;
     principal.require_contact_editor(ContactLevel::of(&contact))?;
+    let mut journal = Journal::new(principal);
+    journal.contact(&txn, contact_id).await?;
     let before = count_of(&txn, contact_id).await?;
     let attached = match target {
         AttachTarget::Existing(address_id) => {
@@ -267,7 +271,7 @@ pub async fn attach(
     };
     let after = count_of(&txn, contact_id).await?;
     CappedList::Addresses.check_growth(before, after, &contact_path)?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(attached)
 }
 
@@ -281,6 +285,8 @@ pub async fn detach(
     address_id: Uuid,
 ) -> Result<Option<address::Model>> {
     let txn = write::begin(db).await?;
+    let mut journal = Journal::new(principal);
+    journal.contact(&txn, contact_id).await?;
     detach_in(
         &txn,
         principal,
@@ -290,7 +296,7 @@ pub async fn detach(
     )
     .await?;
     let remaining = address::Entity::find_by_id(address_id).one(&txn).await?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(remaining)
 }
 
@@ -328,6 +334,10 @@ pub async fn update(
 ) -> Result<address::Model> {
     let txn = write::begin(db).await?;
     let current = find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
+    let mut journal = Journal::new(principal);
+    journal
+        .contacts(&txn, &snapshot::contacts_of_address(&txn, id).await?)
+        .await?;
     let updated = update_row(
         &txn,
         current,
@@ -336,7 +346,7 @@ pub async fn update(
         &FieldPath::root("expectedVersion"),
     )
     .await?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(updated)
 }
 
@@ -345,8 +355,12 @@ pub async fn update(
 pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) -> Result<Uuid> {
     let txn = write::begin(db).await?;
     find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
+    let mut journal = Journal::new(principal);
+    journal
+        .contacts(&txn, &snapshot::contacts_of_address(&txn, id).await?)
+        .await?;
     let deleted = address::Entity::delete_by_id(id).exec(&txn).await?;
     write::ensure_deleted(deleted, &FieldPath::root("id"), "address")?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(id)
 }

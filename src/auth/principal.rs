@@ -21,6 +21,8 @@ pub struct Principal {
     pub permissions: Vec<String>,
     /// What this caller may read, derived once from roles and customers.
     pub scope: Scope,
+    /// The tracking id of the request it acts in, recorded with the changes it makes.
+    pub tracking_id: Option<String>,
 }
 
 impl Principal {
@@ -34,6 +36,7 @@ impl Principal {
             customers: claims.customers,
             permissions: claims.permissions,
             scope,
+            tracking_id: None,
         }
     }
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use entity::{account, contact, customer, shared_contact_link};
+use entity::{account, change_customer, change_record, contact, customer, shared_contact_link};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
@@ -143,6 +143,98 @@ impl Scope {
             return Condition::all().add(Expr::val(false));
         }
         any
+    }
+
+    /// Change records the caller may see, beside the object they are read through: a change
+    /// concerning no customer (a shared contact linked to none), or one of the caller's
+    /// customers; for AGENCY, account-level changes of the customers it reaches. A change
+    /// concerning another customer (a link to it, a contact's changes from before it was
+    /// shared with the caller) stays hidden. [`Scope::sees_change`] is the same rule in memory.
+    pub fn change_condition(&self) -> Condition {
+        if self.everything {
+            return Condition::all();
+        }
+        let concerning = |customers: &[Uuid]| {
+            Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(change_customer::Entity)
+                    .and_where(
+                        Expr::col((change_customer::Entity, change_customer::Column::ChangeId))
+                            .equals((change_record::Entity, change_record::Column::Id)),
+                    )
+                    .and_where(change_customer::Column::CustomerId.is_in(customers.iter().copied()))
+                    .to_owned(),
+            )
+        };
+        let mut any = Condition::any();
+        if !self.customers.is_empty() {
+            let concerning_none = Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(change_customer::Entity)
+                    .and_where(
+                        Expr::col((change_customer::Entity, change_customer::Column::ChangeId))
+                            .equals((change_record::Entity, change_record::Column::Id)),
+                    )
+                    .to_owned(),
+            )
+            .not();
+            any = any.add(concerning(&self.customers)).add(concerning_none);
+        }
+        match &self.agency {
+            Some(AgencyReach::AllCustomers) => {
+                any = any.add(change_record::Column::AccountId.is_not_null());
+            }
+            Some(AgencyReach::Customers(ids)) => {
+                any = any.add(
+                    Condition::all()
+                        .add(change_record::Column::AccountId.is_not_null())
+                        .add(concerning(ids)),
+                );
+            }
+            None => {}
+        }
+        if any.is_empty() {
+            return Condition::all().add(Expr::val(false));
+        }
+        any
+    }
+
+    /// Whether the caller sees a change concerning `customers`, about an object of
+    /// `account_id` (if account-level): [`Scope::change_condition`] in memory, for the feed.
+    pub fn sees_change(&self, customers: &[Uuid], account_id: Option<Uuid>) -> bool {
+        if self.everything {
+            return true;
+        }
+        let customer_level = !self.customers.is_empty()
+            && (customers.is_empty() || customers.iter().any(|c| self.customers.contains(c)));
+        let agency = match &self.agency {
+            Some(AgencyReach::AllCustomers) => account_id.is_some(),
+            Some(AgencyReach::Customers(ids)) => {
+                account_id.is_some() && customers.iter().any(|c| ids.contains(c))
+            }
+            None => false,
+        };
+        customer_level || agency
+    }
+
+    /// Whether the caller reaches customer `id` at all (its own details, or as AGENCY its
+    /// accounts): who may subscribe to a customer's changes.
+    pub fn reaches_customer(&self, id: Uuid) -> bool {
+        self.everything
+            || self.customers.contains(&id)
+            || match &self.agency {
+                Some(AgencyReach::AllCustomers) => true,
+                Some(AgencyReach::Customers(ids)) => ids.contains(&id),
+                None => false,
+            }
+    }
+
+    /// The customers of a customer-level caller (empty for others), to trim what a change
+    /// shows of other customers.
+    pub fn own_customers(&self) -> Option<&[Uuid]> {
+        (!self.everything).then_some(self.customers.as_slice())
     }
 
     /// Rows of a child of `contact` (contact points, address links) the caller may see:

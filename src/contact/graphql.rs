@@ -17,6 +17,8 @@ use crate::customer::graphql::Customer;
 use crate::customer::loader::CustomerById;
 use crate::error::from_loader;
 use crate::graphql_context::{ContextExt, parse_id};
+use crate::history::graphql::{Change, history_page};
+use crate::history::service::Subject;
 use crate::ordering::graphql::{ContactOrder, CustomerOrder, parse_order_by};
 use crate::paging::graphql::{
     Connection, ConnectionArgs, Page, PageInput, connection_request, page_request,
@@ -213,6 +215,16 @@ impl Contact {
     /// Incremented by every change; pass it as `expectedVersion` to update safely.
     async fn version(&self) -> i32 {
         self.0.version
+    }
+
+    /// The history: this contact's changes, with those of its contact points, addresses and links, oldest first (newest last), as the caller may see them
+    /// (sensitive values masked, other customers left out).
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        page: Option<PageInput>,
+    ) -> async_graphql::Result<Page<Change>> {
+        history_page(ctx, Subject::Contact(self.0.id), page).await
     }
 }
 

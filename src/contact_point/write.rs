@@ -16,6 +16,7 @@ use super::service::count_of;
 use crate::auth::Principal;
 use crate::auth::access::ContactLevel;
 use crate::error::{AppError, FieldPath, Result};
+use crate::history::journal::Journal;
 use crate::input::limits::CappedList;
 use crate::write;
 
@@ -179,13 +180,15 @@ pub async fn add(
         .await?
         .ok_or_else(|| write::not_found(&contact_path, "contact"))?;
     principal.require_contact_editor(ContactLevel::of(&contact))?;
+    let mut journal = Journal::new(principal);
+    journal.contact(&txn, contact_id).await?;
     // The input's problems come after the role's: a caller learns nothing about inputs it may
     // not send.
     let point = point?;
     let stored = count_of(&txn, contact_id).await?;
     CappedList::ContactPoints.check_growth(stored, stored + 1, &contact_path)?;
     let row = insert(&txn, contact_id, &point).await?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(row)
 }
 
@@ -200,6 +203,8 @@ pub async fn update(
 ) -> Result<contact_point::Model> {
     let txn = write::begin(db).await?;
     let current = find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
+    let mut journal = Journal::new(principal);
+    journal.contact(&txn, current.contact_id).await?;
     let updated = update_row(
         &txn,
         current,
@@ -209,7 +214,7 @@ pub async fn update(
         &FieldPath::root("expectedVersion"),
     )
     .await?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(updated)
 }
 
@@ -217,8 +222,10 @@ pub async fn update(
 #[tracing::instrument(skip(db, principal))]
 pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) -> Result<Uuid> {
     let txn = write::begin(db).await?;
-    find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
+    let current = find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
+    let mut journal = Journal::new(principal);
+    journal.contact(&txn, current.contact_id).await?;
     delete_row(&txn, id, &FieldPath::root("id")).await?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(id)
 }

@@ -20,6 +20,8 @@ pub const LIST_SIZES: &[(&str, &str, usize)] = &[
     ("Account", "contacts", 5),
     ("Contact", "linkedCustomers", 5),
     ("Query", "nodes", crate::node::MAX_NODES),
+    // A change records at most every field of its object: a contact has 22.
+    ("Change", "changes", 25),
 ];
 
 /// Lists whose items are already counted by their parent: page items and connection edges
@@ -29,6 +31,7 @@ pub const SINGLE_ITEM_LISTS: &[(&str, &str)] = &[
     ("CustomerPage", "items"),
     ("AccountPage", "items"),
     ("ContactPage", "items"),
+    ("ChangePage", "items"),
     ("CustomerConnection", "edges"),
     ("AccountConnection", "edges"),
     ("ContactConnection", "edges"),

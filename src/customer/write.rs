@@ -9,6 +9,8 @@ use super::input::{CustomerChanges, NewCustomer};
 use super::service::find;
 use crate::auth::{Principal, Scope};
 use crate::error::{AppError, FieldPath, Result, UserError};
+use crate::history::journal::Journal;
+use crate::history::snapshot;
 use crate::ordering::sort_name;
 use crate::write::{self, Cleared, UniqueKey};
 
@@ -71,10 +73,10 @@ fn number_taken(input: &FieldPath) -> impl FnOnce(UniqueKey) -> Option<UserError
 }
 
 /// Create a customer.
-#[tracing::instrument(skip(db, _caller))]
+#[tracing::instrument(skip(db, caller))]
 pub async fn create(
     db: &DatabaseConnection,
-    _caller: Cleared<'_, Create>,
+    caller: Cleared<'_, Create>,
     new: NewCustomer,
 ) -> Result<customer::Model> {
     let now = write::now();
@@ -98,7 +100,9 @@ pub async fn create(
         .insert(&txn)
         .await
         .map_err(|e| write::conflict_or_db_error(e, number_taken(&input)))?;
-    txn.commit().await?;
+    let mut journal = Journal::new(caller.principal);
+    journal.created_customer(model.id);
+    journal.commit(txn).await?;
     Ok(model)
 }
 
@@ -123,6 +127,8 @@ pub async fn update(
     let current = find(&txn, &caller.principal.scope, id)
         .await?
         .ok_or_else(|| write::not_found(&FieldPath::root("id"), "customer"))?;
+    let mut journal = Journal::new(caller.principal);
+    journal.customer(&txn, id).await?;
     let active = customer::ActiveModel {
         sort_name: write::set_if(changes.name.as_deref().map(sort_name)),
         name: write::set_if(changes.name),
@@ -153,7 +159,7 @@ pub async fn update(
     let updated = find(&txn, &Scope::everything(), id)
         .await?
         .ok_or(AppError::NotFound("customer"))?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(updated)
 }
 
@@ -169,6 +175,14 @@ pub async fn delete(
     if find(&txn, &caller.principal.scope, id).await?.is_none() {
         return Err(write::not_found(&FieldPath::root("id"), "customer"));
     }
+    let mut journal = Journal::new(caller.principal);
+    journal.customer(&txn, id).await?;
+    for account_id in snapshot::accounts_of_customer(&txn, id).await? {
+        journal.account(&txn, account_id).await?;
+    }
+    journal
+        .contacts(&txn, &snapshot::contacts_of_customer(&txn, id).await?)
+        .await?;
     let addresses =
         crate::address::service::attached_to(&txn, entity::contact::Column::CustomerId.eq(id))
             .await?;
@@ -176,6 +190,6 @@ pub async fn delete(
     let deleted = customer::Entity::delete_by_id(id).exec(&txn).await?;
     write::ensure_deleted(deleted, &FieldPath::root("id"), "customer")?;
     crate::address::write::delete_orphans(&txn, addresses).await?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(id)
 }

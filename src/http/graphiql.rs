@@ -116,7 +116,12 @@ const PAGE: &str = r#"<!doctype html>
   <script src="/assets/graphiql-3.8.3.min.js"></script>
   <script>
     const config = __KITH_CONFIG__;
-    const fetcher = GraphiQL.createFetcher({ url: new URL("/graphql", window.location.href).href });
+    const url = new URL("/graphql", window.location.href);
+    const subscriptionUrl = new URL(url);
+    subscriptionUrl.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    // Subscriptions go over graphql-transport-ws; GraphiQL passes the headers editor's
+    // `Authorization` as `connection_init`'s payload, where Kith reads the token.
+    const fetcher = GraphiQL.createFetcher({ url: url.href, subscriptionUrl: subscriptionUrl.href });
     const root = ReactDOM.createRoot(document.getElementById("graphiql"));
     root.render(React.createElement(GraphiQL, {
       fetcher,

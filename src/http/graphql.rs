@@ -26,6 +26,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use super::AppState;
 use super::access::TrackingId;
 use super::body::{self, BodyError, UnsupportedMediaType};
+use super::codes::{coded, with_codes};
 use super::guard::{Busy, LIGHT_COMPLEXITY};
 use crate::auth::Principal;
 use crate::batch;
@@ -223,7 +224,7 @@ async fn serve(
             ),
         )
     })?;
-    let caller = authenticate(&state, &headers).map_err(|error| {
+    let caller = authenticate(&state, &headers, tracking_id).map_err(|error| {
         tracing::info!(reason = %error, "rejected credentials");
         match error {
             AppError::BadUserInput(message) => {
@@ -580,7 +581,11 @@ fn uncoerced_variable(
 
 /// No `Authorization` header: an anonymous caller, who may introspect but reads no data.
 /// A header that is present must carry one valid bearer token; two headers are ambiguous.
-fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
+fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    tracking_id: TrackingId,
+) -> Result<Caller, AppError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(Caller(None));
@@ -602,36 +607,10 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppErro
             AppError::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
         })?;
     let claims = state.keys.verify(token)?;
-    let principal = Principal::from_claims(claims);
+    let mut principal = Principal::from_claims(claims);
+    principal.tracking_id = Some(tracking_id.to_string());
     tracing::debug!(subject = ?principal.subject, "authenticated");
     Ok(Caller(Some(principal)))
-}
-
-fn coded(mut error: ServerError, code: &str) -> ServerError {
-    ensure_code(&mut error, code);
-    error
-}
-
-fn ensure_code(error: &mut ServerError, code: &str) {
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    if extensions.get("code").is_none() {
-        extensions.set("code", code);
-    }
-}
-
-/// Every error leaves with an `extensions.code`. Kith's own errors carry one; what lacks one
-/// comes from async-graphql: validation (before execution, no path) or the coercion of an
-/// argument such as an out-of-range `Int` (during execution, with a path), both the client's.
-fn with_codes(mut response: GqlResponse) -> GqlResponse {
-    for error in &mut response.errors {
-        let code = if error.path.is_empty() {
-            "GRAPHQL_VALIDATION_FAILED"
-        } else {
-            "BAD_USER_INPUT"
-        };
-        ensure_code(error, code);
-    }
-    response
 }
 
 /// The HTTP response: 503 when the database was unavailable; a single request error 400 in

@@ -2,6 +2,7 @@
 
 mod access;
 mod body;
+mod codes;
 mod graphiql;
 mod graphql;
 mod guard;
@@ -12,6 +13,7 @@ pub mod persisted;
 pub mod server;
 mod state;
 pub use state::AppState;
+mod ws;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method};
@@ -46,12 +48,31 @@ pub fn cors(settings: &Settings) -> CorsLayer {
     layer.allow_origin(AllowOrigin::list(allowed))
 }
 
+/// `GET /graphql`: a WebSocket upgrade (graphql-transport-ws), or a query over HTTP.
+async fn get_graphql(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    if ws::is_upgrade(request.headers()) {
+        return ws::upgrade(state, request).await;
+    }
+    let (parts, body) = request.into_parts();
+    graphql::handle(
+        axum::extract::State(state),
+        parts.method,
+        parts.uri,
+        parts.headers,
+        body,
+    )
+    .await
+}
+
 /// All routes.
 pub fn router(state: AppState, cors: CorsLayer) -> Router {
     Router::new()
         .route("/", get(graphiql::page))
         .route("/assets/{file}", get(graphiql::asset))
-        .route("/graphql", get(graphql::handle).post(graphql::handle))
+        .route("/graphql", get(get_graphql).post(graphql::handle))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::render))

@@ -27,6 +27,10 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// Open WebSocket connections per token.
+    pub ws_connections: Arc<super::ws::connections::Connections>,
+    /// WebSocket connections the server still takes (`KITH_MAX_CONNECTIONS` of them).
+    pub ws_slots: Arc<tokio::sync::Semaphore>,
     /// A development token GraphiQL sends by default; only set when the server made up its
     /// own signing key (no `JWT_SECRET`), so it never exposes a real credential.
     pub playground_token: Option<String>,

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::auth::Principal;
 use crate::auth::access::ContactLevel;
 use crate::error::{AppError, FieldPath, Result, UserError};
+use crate::history::journal::Journal;
 use crate::write;
 
 /// Link a shared contact to a customer; an existing link is left as it is. One statement,
@@ -73,8 +74,10 @@ pub async fn add_link(
 ) -> Result<contact::Model> {
     let txn = write::begin(db).await?;
     let contact = link_parties(&txn, principal, customer_id, contact_id).await?;
+    let mut journal = Journal::new(principal);
+    journal.contact(&txn, contact_id).await?;
     link(&txn, customer_id, contact_id).await?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(contact)
 }
 
@@ -88,9 +91,11 @@ pub async fn remove_link(
 ) -> Result<contact::Model> {
     let txn = write::begin(db).await?;
     let contact = link_parties(&txn, principal, customer_id, contact_id).await?;
+    let mut journal = Journal::new(principal);
+    journal.contact(&txn, contact_id).await?;
     shared_contact_link::Entity::delete_by_id((customer_id, contact_id))
         .exec(&txn)
         .await?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(contact)
 }

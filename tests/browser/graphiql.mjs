@@ -56,6 +56,20 @@ context.on("request", (request) => requests.push(request.url()));
 const page = context.pages()[0] ?? (await context.newPage());
 const errors = [];
 page.on("pageerror", (error) => errors.push(String(error)));
+// WebSockets are not `request` events: record each with its frames (for failure messages).
+const sockets = [];
+page.on("websocket", (socket) => {
+  const seen = { url: socket.url(), frames: [], closed: false };
+  sockets.push(seen);
+  socket.on("framesent", (frame) => seen.frames.push(`> ${frame.payload}`));
+  socket.on("framereceived", (frame) => seen.frames.push(`< ${frame.payload}`));
+  socket.on("socketerror", (error) => seen.frames.push(`! ${error}`));
+  socket.on("close", () => {
+    seen.closed = true;
+  });
+});
+const socketLog = () =>
+  sockets.map((s) => `${s.url}${s.closed ? " (closed)" : ""}: ${s.frames.join(" | ").slice(0, 600)}`).join("; ").replace(/Bearer [\w.-]+/g, "Bearer <token>") || "no WebSocket";
 
 const screenshot = async (step) => {
   const path = join(shots, `${mode}-${step}.png`);
@@ -134,6 +148,108 @@ try {
     const customers = result.data?.customers;
     assert(customers?.totalCount > 0 && customers.items.length > 0, `customers: ${JSON.stringify(customers)?.slice(0, 200)}`);
     await screenshot("result");
+  });
+
+  await check("a subscription runs in GraphiQL and shows an event", async () => {
+    // The token the page sends (the development token, or the one pasted above), for the
+    // requests made from Node: those are not the browser's, so they are not in `requests`.
+    const authorization = JSON.parse(await headers.get()).Authorization;
+    assert(/^Bearer ./.test(authorization ?? ""), `the headers carry a token: ${await headers.get()}`);
+    const graphql = async (text, variables) => {
+      const answer = await fetch(`${base}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization },
+        body: JSON.stringify({ query: text, variables }),
+      });
+      const body = await answer.text();
+      assert(answer.ok && !JSON.parse(body).errors, `${answer.status} ${body.slice(0, 300)}`);
+      return JSON.parse(body).data;
+    };
+    const id = (await graphql("{ customers(page: { pageSize: 1 }) { items { id } } }")).customers.items[0]?.id;
+    assert(id, "a customer to watch");
+
+    const wsUrl = `${origin.replace(/^http/, "ws")}/graphql`;
+    const before = sockets.length;
+    await query.set(
+      `subscription {\n  customerChanged(customerId: "${id}") {\n    change { action changes { field newValue } }\n    customer { name }\n  }\n}\n`,
+    );
+    // GraphiQL parses the editor 100 ms after a change (debounced), and picks HTTP or the
+    // WebSocket from that parse: click only once it has seen the subscription.
+    await page.waitForFunction(
+      () =>
+        document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror.documentAST?.definitions?.[0]
+          ?.operation === "subscription",
+      null,
+      { timeout: 10000 },
+    );
+    await response.set("");
+    const opened = page.waitForEvent("websocket", { timeout: 10000 });
+    await page.click(".graphiql-execute-button");
+    const socket = await opened;
+    const seen = sockets[before];
+    assert(socket.url() === wsUrl && seen?.url === wsUrl, `a WebSocket to ${wsUrl}: ${socketLog()}`);
+    // graphql-transport-ws: connection_init (with the headers as payload), connection_ack,
+    // then subscribe. The protocol has no "subscribed" reply, so give the server a moment to
+    // register the subscription before writing.
+    const until = async (what, test) => {
+      for (let waited = 0; !test(); waited += 50) {
+        const pane = (await response.get()).trim();
+        assert(waited < 10000 && !seen.closed && !pane.startsWith("{"), `${what}: ${socketLog()}; result pane: ${pane.slice(0, 300)}`);
+        await page.waitForTimeout(50);
+      }
+    };
+    const typeOf = (frame) => {
+      try {
+        return JSON.parse(frame.slice(2)).type;
+      } catch {
+        return undefined;
+      }
+    };
+    const sent = (type) => seen.frames.some((f) => f.startsWith("> ") && typeOf(f) === type);
+    const received = (type) => seen.frames.some((f) => f.startsWith("< ") && typeOf(f) === type);
+    await until("connection_ack", () => received("connection_ack"));
+    await until("subscribe sent", () => sent("subscribe"));
+    await page.waitForTimeout(500);
+    assert(!seen.closed, `the socket stays open: ${socketLog()}`);
+    const label = await page.getAttribute(".graphiql-execute-button", "aria-label");
+    assert(label?.startsWith("Stop"), `GraphiQL shows the subscription running: ${label}; ${(await response.get()).slice(0, 300)}`);
+
+    const name = `Renamed in the browser ${Date.now()}`;
+    const renamed = await graphql(
+      "mutation Rename($id: ID!, $name: String) { updateCustomer(id: $id, input: { name: $name }) { customer { name } userErrors { field message code } } }",
+      { id, name },
+    );
+    assert(renamed.updateCustomer.customer?.name === name, `renamed: ${JSON.stringify(renamed)}`);
+    try {
+      await page.waitForFunction(
+        (n) => document.querySelector(".graphiql-response .CodeMirror")?.CodeMirror.getValue().includes(n),
+        name,
+        { timeout: 10000 },
+      );
+    } catch {
+      throw new Error(`no event in 10 s: ${socketLog()}; result pane: ${(await response.get()).slice(0, 300)}`);
+    }
+    const event = JSON.parse(await response.get());
+    assert(!event.errors, `no errors: ${JSON.stringify(event.errors)}`);
+    const changed = event.data?.customerChanged;
+    assert(changed?.customer?.name === name, `the customer: ${JSON.stringify(changed)}`);
+    assert(
+      changed.change?.changes?.some((c) => c.field === "name" && c.newValue === name),
+      `the change names the new name: ${JSON.stringify(changed.change)}`,
+    );
+    assert(received("next"), `the event came over the socket: ${socketLog()}`);
+    const foreign = sockets.filter((s) => s.url !== wsUrl);
+    assert(foreign.length === 0, `WebSockets elsewhere: ${foreign.map((s) => s.url).join(", ")}`);
+    await screenshot("subscription");
+
+    // Stop it: the button sends `complete` and the idle client closes the socket.
+    await page.click(".graphiql-execute-button");
+    await page.waitForFunction(
+      () => document.querySelector(".graphiql-execute-button")?.getAttribute("aria-label")?.startsWith("Execute"),
+      null,
+      { timeout: 10000 },
+    );
+    console.log(`     event for ${id}: ${JSON.stringify(changed.change)}`);
   });
 
   await check("autocomplete offers customer", async () => {

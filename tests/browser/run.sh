@@ -61,7 +61,8 @@ start_server() {
   server_pid=$!
   base=""
   for _ in $(seq 1 200); do
-    base=$(sed -n 's/.*GraphQL on \(http[^ ]*\)\/graphql.*/\1/p' "$work/$name.log" | head -n 1)
+    # The log may not exist yet: the server was only just started.
+    base=$(sed -n 's/.*GraphQL on \(http[^ ]*\)\/graphql.*/\1/p' "$work/$name.log" 2>/dev/null | head -n 1 || true)
     [ -n "$base" ] && curl -fs "$base/readyz" >/dev/null 2>&1 && return 0
     sleep 0.1
   done

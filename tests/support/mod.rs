@@ -206,6 +206,11 @@ impl TestApp {
         .await
     }
 
+    /// A server on `database_url`, a database someone else owns (and removes).
+    pub async fn spawn_at(database_url: &str) -> TestApp {
+        Self::spawn_on(database_url.to_owned(), DatabaseGuard::Borrowed, |_| {}).await
+    }
+
     async fn spawn_on(
         database_url: String,
         guard: DatabaseGuard,
@@ -319,6 +324,11 @@ impl TestApp {
             permissions.iter().map(|p| (*p).to_owned()).collect(),
             Duration::from_secs(600),
         )
+    }
+
+    /// `claims` signed with the server's secret.
+    pub fn sign(&self, claims: &Claims) -> String {
+        self.keys.sign(claims).expect("sign token")
     }
 
     /// An ADMIN token.

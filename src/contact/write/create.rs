@@ -12,6 +12,7 @@ use super::password::columns_of;
 use crate::auth::Principal;
 use crate::contact::input::{ContactDraft, NestedInput, NewContact};
 use crate::error::Result;
+use crate::history::journal::Journal;
 use crate::input::FieldPath;
 use crate::write;
 
@@ -58,6 +59,8 @@ pub async fn create(
     let input = FieldPath::root("input");
     let placed = resolve_owner(&txn, principal, owner, customer_hint, &input).await?;
     let row = insert_at(&txn, placed, draft, &nested).await?;
-    txn.commit().await?;
+    let mut journal = Journal::new(principal);
+    journal.created_contact(row.id);
+    journal.commit(txn).await?;
     Ok(row)
 }

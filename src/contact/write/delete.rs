@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::access::{find_editable, require_deleter};
 use crate::auth::Principal;
 use crate::error::Result;
+use crate::history::journal::Journal;
 use crate::input::FieldPath;
 use crate::write;
 
@@ -19,10 +20,12 @@ pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) ->
     let txn = write::begin(db).await?;
     let contact = find_editable(&txn, principal, id, &path).await?;
     require_deleter(principal, &contact)?;
+    let mut journal = Journal::new(principal);
+    journal.contact(&txn, id).await?;
     let addresses = crate::address::service::attached_to(&txn, contact::Column::Id.eq(id)).await?;
     let deleted = contact::Entity::delete_by_id(id).exec(&txn).await?;
     write::ensure_deleted(deleted, &path, "contact")?;
     crate::address::write::delete_orphans(&txn, addresses).await?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(id)
 }

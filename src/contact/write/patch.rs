@@ -13,6 +13,7 @@ use crate::contact::input::{Patch, PatchAction, PatchEntity, PatchItem, PatchSte
 use crate::contact_point::service as contact_point_service;
 use crate::contact_point::write as contact_point_write;
 use crate::error::{AppError, Result};
+use crate::history::journal::Journal;
 use crate::input::FieldPath;
 use crate::input::limits::CappedList;
 use crate::write;
@@ -141,6 +142,8 @@ pub async fn patch(
     let txn = write::begin(db).await?;
     // Locked first: the caps are counted after the items apply, and a concurrent add must wait.
     let current = find_editable_for_update(&txn, principal, id, &FieldPath::root("id")).await?;
+    let mut journal = Journal::new(principal);
+    journal.contact(&txn, id).await?;
     let adds_points = patch.steps.iter().any(|step| step.item.adds_point());
     let adds_addresses = patch.steps.iter().any(|step| step.item.adds_address());
     let points_before = if adds_points {
@@ -203,6 +206,6 @@ pub async fn patch(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound("contact"))?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok((contact, applied))
 }

@@ -17,6 +17,7 @@ use crate::auth::Principal;
 use crate::contact::input::{NameKey, OwnerChange, OwnerRef, SaveRequest};
 use crate::contact::service;
 use crate::error::{AppError, Result};
+use crate::history::journal::Journal;
 use crate::input::{FieldPath, UserError, UserErrorCode};
 use crate::write;
 
@@ -157,6 +158,7 @@ async fn save_once(
     {
         lock_ownerless_number(&txn, number).await?;
     }
+    let mut journal = Journal::new(principal);
     let (saved, created) = match find_match(&txn, principal, request).await? {
         None => {
             // Placed first, so the owner's problems come before the fields', as they do in
@@ -170,10 +172,13 @@ async fn save_once(
             )
             .await?;
             let draft = request.changes.into_new_contact(&input)?;
-            (insert_at(&txn, placed, draft, &request.nested).await?, true)
+            let row = insert_at(&txn, placed, draft, &request.nested).await?;
+            journal.created_contact(row.id);
+            (row, true)
         }
         Some(current) => {
             require_editor(principal, &current)?;
+            journal.contact(&txn, current.id).await?;
             let owner = owner_change(request, &current);
             let updated = update_row(
                 &txn,
@@ -192,7 +197,7 @@ async fn save_once(
             (updated, false)
         }
     };
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok((saved, created))
 }
 

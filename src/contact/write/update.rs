@@ -14,6 +14,7 @@ use crate::auth::Principal;
 use crate::auth::access::ContactLevel;
 use crate::contact::input::{ContactChanges, ContactUpdate, OwnerChange};
 use crate::error::{AppError, Result};
+use crate::history::journal::Journal;
 use crate::input::{FieldPath, UserError};
 use crate::write;
 
@@ -95,6 +96,8 @@ pub async fn update(
     let input = FieldPath::root("input");
     let txn = write::begin(db).await?;
     let current = find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
+    let mut journal = Journal::new(principal);
+    journal.contact(&txn, id).await?;
     let updated = update_row(
         &txn,
         principal,
@@ -109,7 +112,7 @@ pub async fn update(
     )
     .await?;
     write_nested(&txn, id, &update.nested, &input, true).await?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(updated)
 }
 
@@ -123,6 +126,8 @@ pub async fn convert_to_shared(
     let path = FieldPath::root("id");
     let txn = write::begin(db).await?;
     let contact = find_editable(&txn, principal, id, &path).await?;
+    let mut journal = Journal::new(principal);
+    journal.contact(&txn, id).await?;
     let customer_id = match (ContactLevel::of(&contact), contact.customer_id) {
         (ContactLevel::Direct, Some(customer_id)) => customer_id,
         (ContactLevel::Account, _) => {
@@ -148,6 +153,6 @@ pub async fn convert_to_shared(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound("contact"))?;
-    txn.commit().await?;
+    journal.commit(txn).await?;
     Ok(converted)
 }

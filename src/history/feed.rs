@@ -1,0 +1,261 @@
+//! The live feed of committed changes, for subscriptions (API.md: `customerChanged`,
+//! `contactChanged`).
+//!
+//! The change table is the one source: each instance reads the records after the last it
+//! published, in id order, and broadcasts them to its own subscribers. What wakes it:
+//!
+//! - on PostgreSQL, a `NOTIFY` on [`CHANNEL`], sent inside every writing transaction (so only
+//!   committed changes are announced, by whichever instance took the write), received on a
+//!   connection of its own that `LISTEN`s;
+//! - on SQLite (one process), [`committed`], called after every commit;
+//! - and, on both, a sweep every [`SWEEP`], which catches whatever a wake missed: notifications
+//!   lost while the listening connection was down (a PostgreSQL restart), whose records are
+//!   then read from the table in id order.
+//!
+//! Ids are issued when a transaction inserts its records, but transactions commit in any
+//! order, so on PostgreSQL a record may become visible after one with a higher id. The feed
+//! therefore remembers the ids it published above the highest id below which it has seen
+//! every one (`low`), and re-reads from there: a missing id is either still in flight (it will
+//! come) or was rolled back (it never will; after [`GAP_PATIENCE`] it is given up on).
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
+
+use sea_orm::sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use sea_orm::{DatabaseConnection, DbBackend};
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+use tokio::time::{Interval, MissedTickBehavior};
+
+use super::CHANNEL;
+use super::service::{self, ChangeRecord};
+use crate::error::Result;
+
+/// How often the feed reads the table even when nothing woke it.
+const SWEEP: Duration = Duration::from_secs(1);
+
+/// How long a missing id may stay missing before the feed stops waiting for it (a rolled-back
+/// transaction's ids never appear).
+const GAP_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Records read per statement.
+const BATCH: u64 = 500;
+
+/// Records a subscriber may fall behind by before it is dropped (it is told, and may
+/// subscribe again).
+const BACKLOG: usize = 4_096;
+
+/// Raised after every commit in this process: wakes the SQLite feeds.
+static COMMITS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::Sender::new(0));
+
+/// A write committed in this process (what wakes a SQLite feed; PostgreSQL's `NOTIFY` wakes
+/// every instance's).
+pub fn committed() {
+    COMMITS.send_modify(|count| *count = count.wrapping_add(1));
+}
+
+/// An instance's feed: subscribe to receive every change committed from now on.
+#[derive(Debug)]
+pub struct Feed {
+    sender: broadcast::Sender<Arc<ChangeRecord>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Feed {
+    /// Start the feed of `db`'s changes.
+    pub fn start(db: DatabaseConnection) -> Feed {
+        let (sender, _) = broadcast::channel(BACKLOG);
+        let task = tokio::spawn(run(db, sender.clone()));
+        Feed { sender, task }
+    }
+
+    /// Every change committed from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<ChangeRecord>> {
+        self.sender.subscribe()
+    }
+}
+
+/// What the feed has published: every id up to `low`, and those in `above`.
+struct Published {
+    low: i64,
+    above: BTreeSet<i64>,
+    gap_since: Option<Instant>,
+}
+
+impl Published {
+    fn record(&mut self, id: i64) -> bool {
+        id > self.low && self.above.insert(id)
+    }
+
+    /// Move `low` up over the ids now contiguous, and over a gap older than the patience.
+    fn advance(&mut self) {
+        loop {
+            while self.above.remove(&(self.low + 1)) {
+                self.low += 1;
+            }
+            let Some(&first) = self.above.first() else {
+                self.gap_since = None;
+                return;
+            };
+            let since = *self.gap_since.get_or_insert_with(Instant::now);
+            if since.elapsed() < GAP_PATIENCE {
+                return;
+            }
+            self.low = first - 1;
+            self.gap_since = None;
+        }
+    }
+}
+
+async fn run(db: DatabaseConnection, sender: broadcast::Sender<Arc<ChangeRecord>>) {
+    let mut published = loop {
+        match service::last_id(&db).await {
+            Ok(low) => {
+                break Published {
+                    low,
+                    above: BTreeSet::new(),
+                    gap_since: None,
+                };
+            }
+            Err(error) => {
+                tracing::warn!(%error, "change feed: cannot read the change table; retrying");
+                tokio::time::sleep(SWEEP).await;
+            }
+        }
+    };
+    let mut wake = Wake::new(&db);
+    loop {
+        wake.next().await;
+        if let Err(error) = publish(&db, &sender, &mut published).await {
+            tracing::warn!(%error, "change feed: reading changes failed; retrying");
+        }
+    }
+}
+
+/// Read and broadcast what is new.
+async fn publish(
+    db: &DatabaseConnection,
+    sender: &broadcast::Sender<Arc<ChangeRecord>>,
+    published: &mut Published,
+) -> Result<()> {
+    if sender.receiver_count() == 0 {
+        // No subscriber: nothing to read, only the position to keep.
+        published.low = published.low.max(service::last_id(db).await?);
+        published.above.clear();
+        published.gap_since = None;
+        return Ok(());
+    }
+    let mut from = published.low;
+    loop {
+        let records = service::after(db, from, BATCH).await?;
+        let full = records.len() as u64 == BATCH;
+        for record in records {
+            from = record.row.id;
+            if published.record(record.row.id) {
+                // No receiver left is not an error: the next round checks again.
+                let _ = sender.send(Arc::new(record));
+            }
+        }
+        if !full {
+            break;
+        }
+    }
+    published.advance();
+    Ok(())
+}
+
+/// What wakes the feed: a notification, a local commit, or the sweep.
+enum Wake {
+    Postgres {
+        /// A pool of one connection of its own (same options, TLS included), so listening
+        /// never holds one of the server's.
+        pool: PgPool,
+        listener: Option<PgListener>,
+        sweep: Interval,
+    },
+    Local {
+        commits: watch::Receiver<u64>,
+        sweep: Interval,
+    },
+}
+
+impl Wake {
+    fn new(db: &DatabaseConnection) -> Wake {
+        let mut sweep = tokio::time::interval(SWEEP);
+        sweep.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        if db.get_database_backend() == DbBackend::Postgres {
+            let options = db.get_postgres_connection_pool().connect_options();
+            Wake::Postgres {
+                pool: PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_lazy_with((*options).clone()),
+                listener: None,
+                sweep,
+            }
+        } else {
+            Wake::Local {
+                commits: COMMITS.subscribe(),
+                sweep,
+            }
+        }
+    }
+
+    async fn next(&mut self) {
+        match self {
+            Wake::Postgres {
+                pool,
+                listener,
+                sweep,
+            } => {
+                let Some(listening) = listener else {
+                    *listener = listen(pool).await;
+                    sweep.tick().await;
+                    return;
+                };
+                tokio::select! {
+                    received = listening.try_recv() => match received {
+                        Ok(Some(_)) => {}
+                        // Reconnected (and listening again): the next read catches up.
+                        Ok(None) => tracing::info!("change feed: LISTEN connection lost and restored"),
+                        Err(error) => {
+                            tracing::warn!(%error, "change feed: LISTEN connection failed; retrying");
+                            sweep.tick().await;
+                        }
+                    },
+                    _ = sweep.tick() => {}
+                }
+            }
+            Wake::Local { commits, sweep } => {
+                tokio::select! {
+                    _ = commits.changed() => {}
+                    _ = sweep.tick() => {}
+                }
+            }
+        }
+    }
+}
+
+/// A listener on [`CHANNEL`], or `None` (logged) while PostgreSQL cannot be reached.
+async fn listen(pool: &PgPool) -> Option<PgListener> {
+    let mut listener = match PgListener::connect_with(pool).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::warn!(%error, "change feed: cannot LISTEN yet; retrying");
+            return None;
+        }
+    };
+    match listener.listen(CHANNEL).await {
+        Ok(()) => Some(listener),
+        Err(error) => {
+            tracing::warn!(%error, "change feed: LISTEN failed; retrying");
+            None
+        }
+    }
+}
