@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-kith=${KITH_BIN:-/var/cache/kith-ci/target/release/kith}
+kith=${KITH_BIN:-${CARGO_TARGET_DIR:-/var/cache/kith-ci/target}/release/kith}
 if [ ! -x "$kith" ]; then
   echo "feed.sh: no kith binary at $kith: build it (cargo build --release) or set KITH_BIN" >&2
   exit 1

@@ -5,8 +5,15 @@ local ids = {}
 for id in string.gmatch(os.getenv("KITH_IDS"), "[^,]+") do
   ids[#ids + 1] = id
 end
+-- Each thread starts at its own place in the list, so that two connections seldom update the
+-- same row at once (which would measure row-lock waits, not the write path).
 local counter = 0
 local thread_tag = tostring(math.random(100000, 999999))
+
+function init(args)
+  math.randomseed(os.time() + tonumber(thread_tag))
+  counter = math.random(0, #ids - 1)
+end
 local query = "mutation($id: ID!, $name: String!) { updateContact(id: $id, input: {firstName: $name}) { contact { id version } userErrors { code } } }"
 local headers = {
   ["Content-Type"] = "application/json",

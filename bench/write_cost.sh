@@ -7,6 +7,10 @@
 #
 #   bench/write_cost.sh [--duration S] [--rounds N] [--connections C] NAME=BINARY ...
 #   bench/write_cost.sh before=/tmp/kith-before after=target/release/kith
+#
+# NAME=BINARY@SQL runs SQL on that contender's database once it is seeded and migrated (an
+# experiment: `quiet=target/release/kith@ALTER TABLE change_record DISABLE TRIGGER
+# change_record_announce` measures history without its NOTIFY).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -37,12 +41,14 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 declare -A base token ids
 for contender in "${contenders[@]}"; do
-  name=${contender%%=*} bin=${contender#*=}
+  name=${contender%%=*} bin=${contender#*=} sql=""
+  case "$bin" in *@*) sql=${bin#*@}; bin=${bin%%@*} ;; esac
   db="kith_write_$name"
   url="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"
   psql -h 127.0.0.1 -U postgres -qc "drop database if exists $db with (force)" >/dev/null
   psql -h 127.0.0.1 -U postgres -qc "create database $db" >/dev/null
   DATABASE_URL=$url "$bin" seed --customers "$customers" --seed 1 >/dev/null
+  [ -z "$sql" ] || psql -h 127.0.0.1 -U postgres -qd "$db" -c "$sql" >/dev/null
   psql -h 127.0.0.1 -U postgres -qd "$db" -c "VACUUM ANALYZE" >/dev/null
   port=$(free_port)
   DATABASE_URL=$url JWT_SECRET=$secret KITH_BIND=127.0.0.1:$port RUST_LOG=warn \
@@ -50,10 +56,10 @@ for contender in "${contenders[@]}"; do
   pids+=($!)
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
   base[$name]="http://127.0.0.1:$port"
-  token[$name]=$(JWT_SECRET=$secret "$bin" token --role ADMIN --subject write-cost)
-  # The same 200 direct contacts for every contender (same seed, same ids order).
+  token[$name]=$(JWT_SECRET=$secret "$bin" token --role ADMIN --sub write-cost)
+  # The same 2,000 direct contacts for every contender (same seed, same ids order).
   ids[$name]=$(psql -h 127.0.0.1 -U postgres -d "$db" -Atc \
-    "select string_agg(id::text, ',') from (select id from contact where account_id is null and customer_id is not null order by id limit 200) c")
+    "select string_agg(id::text, ',') from (select id from contact where account_id is null and customer_id is not null order by id limit 2000) c")
 done
 
 printf '%-10s %-6s %10s %10s %14s\n' contender round 'req/s' 'p99' 'statements/op'

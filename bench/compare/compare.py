@@ -378,22 +378,29 @@ def seed(kith: str, database_url: str, customers: int, count) -> None:
     log(f"seeded: {out.strip()}")
 
 
-def ensure_pg_database(kith: str, customers: int) -> str:
+def ensure_pg_database(kith: str, customers: int, vacuumed: bool = True) -> str:
     db = f"kith_cmp_{customers}"
     if psql(f"select count(*) from pg_database where datname = '{db}'") == "1":
         try:
             have = int(psql("select count(*) from customer", db))
         except Failure:
             have = -1
-        if have == customers:
+        if have == customers and vacuumed:
             log(f"reusing database {db} ({have} customers)")
             vacuum(db)
             return db
-        log(f"database {db} holds {have} customers, not {customers}: seeding it afresh")
+        why = f"holds {have} customers, not {customers}" if have != customers else "was vacuumed"
+        log(f"database {db} {why}: seeding it afresh")
         psql(f"drop database {db} with (force)")
     psql(f"create database {db}")
     seed(kith, pg_url(db, "disable"), customers, lambda: psql("select count(*) from customer", db))
-    vacuum(db)
+    if vacuumed:
+        vacuum(db)
+    else:
+        tables = psql("select string_agg(tablename, ' ') from pg_tables where schemaname = 'public'", db)
+        for table in tables.split():
+            psql(f"ALTER TABLE {table} SET (autovacuum_enabled = false)", db)
+        psql("ANALYZE", db)
     return db
 
 
@@ -1049,6 +1056,9 @@ def parse_args(argv: list[str]):
     parser.add_argument("--smoke", action="store_true",
                         help="Kith alone (sslmode=disable), 200 customers, 1 s per query, 1 round")
     parser.add_argument("--no-floor", action="store_true", help="skip the pgbench SQL floor")
+    parser.add_argument("--no-vacuum", action="store_true",
+                        help="an experiment: a freshly seeded database, ANALYZEd but never vacuumed "
+                             "(autovacuum off for its tables), as issue 11 first measured it")
     parser.add_argument("--no-charts", action="store_true")
     parser.add_argument("--skip-install", action="store_true", help="(run.sh) install nothing")
     args = parser.parse_args(argv)
@@ -1092,7 +1102,7 @@ def main(argv: list[str]) -> int:
     jwt_secret = os.environ.get("JWT_SECRET") or f"bench-compare-{secrets.token_hex(24)}"
     token = kith_token(kith, jwt_secret)
     uses_pg = any(c in PG_CONTENDERS for c in args.contenders)
-    db = ensure_pg_database(kith, args.customers) if uses_pg else None
+    db = ensure_pg_database(kith, args.customers, not args.no_vacuum) if uses_pg else None
     sqlite_path = ensure_sqlite_database(kith, args.customers) if "kith-sqlite" in args.contenders else None
 
     rows = {}

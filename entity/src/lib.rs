@@ -5,8 +5,7 @@
 
 pub mod account;
 pub mod address;
-pub mod change_contact;
-pub mod change_customer;
+pub mod change_party;
 pub mod change_record;
 pub mod contact;
 pub mod contact_address;

@@ -144,7 +144,7 @@ pub async fn update(
     }
     let moved_to = changes.customer_id.filter(|c| *c != current.customer_id);
     let mut journal = Journal::new(caller.principal);
-    journal.account(&txn, id).await?;
+    journal.account_from(&current);
     if moved_to.is_some() {
         journal
             .contacts(&txn, &snapshot::contacts_of_account(&txn, id).await?)
@@ -205,11 +205,11 @@ pub async fn delete(
     id: Uuid,
 ) -> Result<Uuid> {
     let txn = write::begin(db).await?;
-    if find(&txn, &caller.principal.scope, id).await?.is_none() {
-        return Err(write::not_found(&FieldPath::root("id"), "account"));
-    }
+    let current = find(&txn, &caller.principal.scope, id)
+        .await?
+        .ok_or_else(|| write::not_found(&FieldPath::root("id"), "account"))?;
     let mut journal = Journal::new(caller.principal);
-    journal.account(&txn, id).await?;
+    journal.account_from(&current);
     journal
         .contacts(&txn, &snapshot::contacts_of_account(&txn, id).await?)
         .await?;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use entity::{account, change_customer, change_record, contact, customer, shared_contact_link};
+use entity::{account, change_party, change_record, contact, customer, shared_contact_link};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
@@ -154,32 +154,26 @@ impl Scope {
         if self.everything {
             return Condition::all();
         }
-        let concerning = |customers: &[Uuid]| {
-            Expr::exists(
-                Query::select()
-                    .expr(Expr::val(1))
-                    .from(change_customer::Entity)
-                    .and_where(
-                        Expr::col((change_customer::Entity, change_customer::Column::ChangeId))
-                            .equals((change_record::Entity, change_record::Column::Id)),
-                    )
-                    .and_where(change_customer::Column::CustomerId.is_in(customers.iter().copied()))
-                    .to_owned(),
-            )
+        // The change's customers (`change_party` rows of kind CUSTOMER), narrowed by `also`.
+        let customers_of_change = |also: Option<&[Uuid]>| {
+            let mut select = Query::select();
+            select
+                .expr(Expr::val(1))
+                .from(change_party::Entity)
+                .and_where(
+                    Expr::col((change_party::Entity, change_party::Column::ChangeId))
+                        .equals((change_record::Entity, change_record::Column::Id)),
+                )
+                .and_where(change_party::Column::Kind.eq(change_party::CUSTOMER));
+            if let Some(customers) = also {
+                select.and_where(change_party::Column::PartyId.is_in(customers.iter().copied()));
+            }
+            select.to_owned()
         };
+        let concerning = |customers: &[Uuid]| Expr::exists(customers_of_change(Some(customers)));
         let mut any = Condition::any();
         if !self.customers.is_empty() {
-            let concerning_none = Expr::exists(
-                Query::select()
-                    .expr(Expr::val(1))
-                    .from(change_customer::Entity)
-                    .and_where(
-                        Expr::col((change_customer::Entity, change_customer::Column::ChangeId))
-                            .equals((change_record::Entity, change_record::Column::Id)),
-                    )
-                    .to_owned(),
-            )
-            .not();
+            let concerning_none = Expr::exists(customers_of_change(None)).not();
             any = any.add(concerning(&self.customers)).add(concerning_none);
         }
         match &self.agency {

@@ -128,7 +128,7 @@ pub async fn update(
         .await?
         .ok_or_else(|| write::not_found(&FieldPath::root("id"), "customer"))?;
     let mut journal = Journal::new(caller.principal);
-    journal.customer(&txn, id).await?;
+    journal.customer_from(&current);
     let active = customer::ActiveModel {
         sort_name: write::set_if(changes.name.as_deref().map(sort_name)),
         name: write::set_if(changes.name),
@@ -172,14 +172,14 @@ pub async fn delete(
     id: Uuid,
 ) -> Result<Uuid> {
     let txn = write::begin(db).await?;
-    if find(&txn, &caller.principal.scope, id).await?.is_none() {
-        return Err(write::not_found(&FieldPath::root("id"), "customer"));
-    }
+    let current = find(&txn, &caller.principal.scope, id)
+        .await?
+        .ok_or_else(|| write::not_found(&FieldPath::root("id"), "customer"))?;
     let mut journal = Journal::new(caller.principal);
-    journal.customer(&txn, id).await?;
-    for account_id in snapshot::accounts_of_customer(&txn, id).await? {
-        journal.account(&txn, account_id).await?;
-    }
+    journal.customer_from(&current);
+    journal
+        .accounts(&txn, &snapshot::accounts_of_customer(&txn, id).await?)
+        .await?;
     journal
         .contacts(&txn, &snapshot::contacts_of_customer(&txn, id).await?)
         .await?;

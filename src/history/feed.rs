@@ -42,17 +42,21 @@ const GAP_PATIENCE: Duration = Duration::from_secs(30);
 /// Records read per statement.
 const BATCH: u64 = 500;
 
+/// How long a wake waits for the next ones before reading: one read then serves a burst of
+/// writes, however many instances took them.
+const COALESCE: Duration = Duration::from_millis(5);
+
 /// Records a subscriber may fall behind by before it is dropped (it is told, and may
 /// subscribe again).
 const BACKLOG: usize = 4_096;
 
-/// Raised after every commit in this process: wakes the SQLite feeds.
-static COMMITS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::Sender::new(0));
+/// The highest change id committed in this process: wakes the SQLite feeds.
+static COMMITS: LazyLock<watch::Sender<i64>> = LazyLock::new(|| watch::Sender::new(0));
 
-/// A write committed in this process (what wakes a SQLite feed; PostgreSQL's `NOTIFY` wakes
-/// every instance's).
-pub fn committed() {
-    COMMITS.send_modify(|count| *count = count.wrapping_add(1));
+/// A write committed changes up to id `last` in this process (what wakes a SQLite feed;
+/// PostgreSQL's `NOTIFY` wakes every instance's).
+pub fn committed(last: i64) {
+    COMMITS.send_modify(|highest| *highest = (*highest).max(last));
 }
 
 /// An instance's feed: subscribe to receive every change committed from now on.
@@ -132,22 +136,29 @@ async fn run(db: DatabaseConnection, sender: broadcast::Sender<Arc<ChangeRecord>
     };
     let mut wake = Wake::new(&db);
     loop {
-        wake.next().await;
-        if let Err(error) = publish(&db, &sender, &mut published).await {
+        let mut announced = wake.next().await;
+        let until = tokio::time::Instant::now() + COALESCE;
+        while let Ok(more) = tokio::time::timeout_at(until, wake.next()).await {
+            announced = announced.max(more);
+        }
+        if let Err(error) = publish(&db, &sender, &mut published, announced).await {
             tracing::warn!(%error, "change feed: reading changes failed; retrying");
         }
     }
 }
 
-/// Read and broadcast what is new.
+/// Read and broadcast what is new; `announced` is the highest id the wake announced, if it
+/// said.
 async fn publish(
     db: &DatabaseConnection,
     sender: &broadcast::Sender<Arc<ChangeRecord>>,
     published: &mut Published,
+    announced: Option<i64>,
 ) -> Result<()> {
     if sender.receiver_count() == 0 {
-        // No subscriber: nothing to read, only the position to keep.
-        published.low = published.low.max(service::last_id(db).await?);
+        // No subscriber: nothing to read, only the position to keep, as announced (no
+        // statement). A subscriber that comes may see a change of the last moments before it.
+        published.low = published.low.max(announced.unwrap_or(0));
         published.above.clear();
         published.gap_since = None;
         return Ok(());
@@ -181,7 +192,7 @@ enum Wake {
         sweep: Interval,
     },
     Local {
-        commits: watch::Receiver<u64>,
+        commits: watch::Receiver<i64>,
         sweep: Interval,
     },
 }
@@ -207,7 +218,8 @@ impl Wake {
         }
     }
 
-    async fn next(&mut self) {
+    /// The next wake, with the highest change id it announced when it says.
+    async fn next(&mut self) -> Option<i64> {
         match self {
             Wake::Postgres {
                 pool,
@@ -217,29 +229,42 @@ impl Wake {
                 let Some(listening) = listener else {
                     *listener = listen(pool).await;
                     sweep.tick().await;
-                    return;
+                    return None;
                 };
                 tokio::select! {
                     received = listening.try_recv() => match received {
-                        Ok(Some(_)) => {}
+                        Ok(Some(notification)) => highest_id(notification.payload()),
                         // Reconnected (and listening again): the next read catches up.
-                        Ok(None) => tracing::info!("change feed: LISTEN connection lost and restored"),
+                        Ok(None) => {
+                            tracing::info!("change feed: LISTEN connection lost and restored");
+                            None
+                        }
                         Err(error) => {
                             tracing::warn!(%error, "change feed: LISTEN connection failed; retrying");
                             sweep.tick().await;
+                            None
                         }
                     },
-                    _ = sweep.tick() => {}
+                    _ = sweep.tick() => None,
                 }
             }
             Wake::Local { commits, sweep } => {
                 tokio::select! {
-                    _ = commits.changed() => {}
-                    _ = sweep.tick() => {}
+                    changed = commits.changed() => changed.ok().map(|()| *commits.borrow_and_update()),
+                    _ = sweep.tick() => None,
                 }
             }
         }
     }
+}
+
+/// The highest id of a notification's payload: `id,id,…` or `first-last` (the migration's
+/// trigger writes it).
+fn highest_id(payload: &str) -> Option<i64> {
+    payload
+        .split([',', '-'])
+        .filter_map(|id| id.trim().parse().ok())
+        .max()
 }
 
 /// A listener on [`CHANNEL`], or `None` (logged) while PostgreSQL cannot be reached.
@@ -257,5 +282,18 @@ async fn listen(pool: &PgPool) -> Option<PgListener> {
             tracing::warn!(%error, "change feed: LISTEN failed; retrying");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::highest_id;
+
+    #[test]
+    fn a_payload_names_ids_or_a_range() {
+        assert_eq!(highest_id("12"), Some(12));
+        assert_eq!(highest_id("12,15,13"), Some(15));
+        assert_eq!(highest_id("100-250"), Some(250));
+        assert_eq!(highest_id(""), None);
     }
 }

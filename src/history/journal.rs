@@ -11,23 +11,19 @@ use std::collections::btree_map::Entry as Slot;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use entity::{account, address, change_contact, change_customer, change_record, contact, customer};
+use entity::{account, address, change_party, change_record, contact, customer};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Value;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, IdenStatic,
-    Iterable, ModelTrait, QueryFilter, QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IdenStatic, Iterable,
+    ModelTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
 use super::snapshot::{self, ContactState};
-use super::{Action, CHANGED, CHANNEL, FieldChange, ObjectType, PASSWORD_FIELD};
+use super::{Action, CHANGED, FieldChange, ObjectType, PASSWORD_FIELD};
 use crate::auth::Principal;
 use crate::error::{AppError, Result};
-
-/// Longest `NOTIFY` payload sent as a list of ids (PostgreSQL's limit is 8000 bytes); a longer
-/// one is sent as the range `first-last`.
-const MAX_LISTED_PAYLOAD: usize = 7_000;
 
 /// Columns never recorded: keys, bookkeeping and derived values.
 const UNRECORDED: [&str; 6] = [
@@ -47,6 +43,8 @@ pub struct Journal<'a> {
     customers: BTreeMap<Uuid, Option<customer::Model>>,
     accounts: BTreeMap<Uuid, Option<account::Model>>,
     contacts: BTreeMap<Uuid, Option<ContactState>>,
+    /// Contacts whose fields and links only the write may change (their lists not read).
+    contact_fields: BTreeMap<Uuid, ContactState>,
 }
 
 impl<'a> Journal<'a> {
@@ -58,21 +56,52 @@ impl<'a> Journal<'a> {
             customers: BTreeMap::new(),
             accounts: BTreeMap::new(),
             contacts: BTreeMap::new(),
+            contact_fields: BTreeMap::new(),
         }
     }
 
-    /// The write may change customer `id` (or create it: a missing row is a creation).
-    pub async fn customer(&mut self, db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
-        if let Slot::Vacant(entry) = self.customers.entry(id) {
-            entry.insert(snapshot::customers(db, &[id]).await?.remove(&id));
+    /// The write may change customer `current`, the row it has just read in its transaction
+    /// (no statement of the journal's own).
+    pub fn customer_from(&mut self, current: &customer::Model) {
+        self.customers
+            .entry(current.id)
+            .or_insert_with(|| Some(current.clone()));
+    }
+
+    /// The write may change account `current`, the row it has just read in its transaction.
+    pub fn account_from(&mut self, current: &account::Model) {
+        self.accounts
+            .entry(current.id)
+            .or_insert_with(|| Some(current.clone()));
+    }
+
+    /// The write may change contact `current`'s fields and links but not its contact points or
+    /// addresses; `current` is the row it has just read in its transaction. Cheaper than
+    /// [`Journal::contact`]: at most one statement now (a shared contact's links) and one or
+    /// two at commit.
+    pub async fn contact_fields(
+        &mut self,
+        db: &impl ConnectionTrait,
+        current: &contact::Model,
+    ) -> Result<()> {
+        if !self.contacts.contains_key(&current.id)
+            && let Slot::Vacant(entry) = self.contact_fields.entry(current.id)
+        {
+            entry.insert(snapshot::contact_without_lists(db, current).await?);
         }
         Ok(())
     }
 
-    /// The write may change account `id` (or create it).
-    pub async fn account(&mut self, db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
-        if let Slot::Vacant(entry) = self.accounts.entry(id) {
-            entry.insert(snapshot::accounts(db, &[id]).await?.remove(&id));
+    /// The write may change these accounts (a customer's, which its delete removes).
+    pub async fn accounts(&mut self, db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
+        let new: Vec<Uuid> = ids
+            .iter()
+            .filter(|id| !self.accounts.contains_key(id))
+            .copied()
+            .collect();
+        let mut before = snapshot::accounts(db, &new).await?;
+        for id in new {
+            self.accounts.insert(id, before.remove(&id));
         }
         Ok(())
     }
@@ -118,12 +147,15 @@ impl<'a> Journal<'a> {
     /// changed.
     pub async fn commit(self, txn: DatabaseTransaction) -> Result<()> {
         let entries = self.entries(&txn).await?;
-        if !entries.is_empty() {
-            let ids = write(&txn, self.actor, &entries).await?;
-            announce(&txn, &ids).await?;
+        if entries.is_empty() {
+            txn.commit().await?;
+            return Ok(());
         }
+        // On PostgreSQL the insert's trigger NOTIFYs the new ids (the migration
+        // `m20261126_000006_change_feed`), delivered to every instance once this commits.
+        let last = write(&txn, self.actor, &entries).await?;
         txn.commit().await?;
-        super::feed::committed();
+        super::feed::committed(last);
         Ok(())
     }
 
@@ -134,42 +166,51 @@ impl<'a> Journal<'a> {
         let mut after = snapshot::customers(db, &ids).await?;
         for (id, before) in &self.customers {
             let after = after.remove(id);
-            let Some(action) = row_action(before.as_ref(), after.as_ref()) else {
-                continue;
-            };
-            let changes = diff(before.as_ref(), after.as_ref());
-            if action != Action::Updated || !changes.is_empty() {
-                entries.push(Entry {
-                    action,
-                    object: ObjectType::Customer,
-                    object_id: *id,
-                    account_id: None,
-                    customers: BTreeSet::from([*id]),
-                    contacts: BTreeSet::new(),
-                    changes,
-                });
-            }
+            row_entry(
+                &mut entries,
+                ObjectType::Customer,
+                *id,
+                before.as_ref(),
+                after.as_ref(),
+                None,
+                BTreeSet::from([*id]),
+            );
         }
         let ids: Vec<Uuid> = self.accounts.keys().copied().collect();
         let mut after = snapshot::accounts(db, &ids).await?;
         for (id, before) in &self.accounts {
             let after = after.remove(id);
-            let Some(action) = row_action(before.as_ref(), after.as_ref()) else {
-                continue;
-            };
-            let changes = diff(before.as_ref(), after.as_ref());
-            if action != Action::Updated || !changes.is_empty() {
-                let customers = before.iter().chain(after.iter()).map(|a| a.customer_id);
-                entries.push(Entry {
-                    action,
-                    object: ObjectType::Account,
-                    object_id: *id,
-                    account_id: Some(*id),
-                    customers: customers.collect(),
-                    contacts: BTreeSet::new(),
-                    changes,
-                });
-            }
+            let customers = before
+                .iter()
+                .chain(after.iter())
+                .map(|a| a.customer_id)
+                .collect();
+            row_entry(
+                &mut entries,
+                ObjectType::Account,
+                *id,
+                before.as_ref(),
+                after.as_ref(),
+                Some(*id),
+                customers,
+            );
+        }
+        let ids: Vec<Uuid> = self
+            .contact_fields
+            .keys()
+            .filter(|id| !self.contacts.contains_key(id))
+            .copied()
+            .collect();
+        let mut after = snapshot::contacts_without_lists(db, &ids).await?;
+        for id in ids {
+            let before = self.contact_fields.get(&id);
+            contact_entries(
+                &mut entries,
+                before,
+                after.remove(&id).as_ref(),
+                self.started,
+                &BTreeSet::new(),
+            );
         }
         let ids: Vec<Uuid> = self.contacts.keys().copied().collect();
         let mut after = snapshot::contacts(db, &ids).await?;
@@ -237,6 +278,33 @@ impl Entries {
     }
 }
 
+/// The entry of a customer or account row seen `before` and `after`, if it changed.
+fn row_entry<M: ModelTrait>(
+    entries: &mut Entries,
+    object: ObjectType,
+    id: Uuid,
+    before: Option<&M>,
+    after: Option<&M>,
+    account_id: Option<Uuid>,
+    customers: BTreeSet<Uuid>,
+) {
+    let Some(action) = row_action(before, after) else {
+        return;
+    };
+    let changes = diff(before, after);
+    if action != Action::Updated || !changes.is_empty() {
+        entries.push(Entry {
+            action,
+            object,
+            object_id: id,
+            account_id,
+            customers,
+            contacts: BTreeSet::new(),
+            changes,
+        });
+    }
+}
+
 /// CREATED, DELETED or UPDATED for a row seen `before` and `after`; nothing when it exists
 /// in neither.
 fn row_action<M>(before: Option<&M>, after: Option<&M>) -> Option<Action> {
@@ -251,10 +319,10 @@ fn row_action<M>(before: Option<&M>, after: Option<&M>) -> Option<Action> {
 /// The entries of one contact aggregate: the contact, its contact points, its addresses and
 /// its links. `surviving` holds the addresses removed from some contact that still exist
 /// (detached, not deleted).
-fn contact_entries(
+fn contact_entries<'a>(
     entries: &mut Entries,
-    before: Option<&ContactState>,
-    after: Option<&ContactState>,
+    before: Option<&'a ContactState>,
+    after: Option<&'a ContactState>,
     started: DateTime<Utc>,
     surviving: &BTreeSet<Uuid>,
 ) {
@@ -291,12 +359,16 @@ fn contact_entries(
             entries.push(entry(action, ObjectType::Contact, id, changes));
         }
     }
-    let empty = ContactState::default_maps();
-    let (b, a) = (before.unwrap_or(&empty), after.unwrap_or(&empty));
-
-    let point_ids: BTreeSet<&Uuid> = b.points.keys().chain(a.points.keys()).collect();
+    let points = |state: Option<&'a ContactState>| state.map(|s| &s.points);
+    let (points_before, points_after) = (points(before), points(after));
+    let point_ids: BTreeSet<&Uuid> = points_before
+        .into_iter()
+        .chain(points_after)
+        .flat_map(BTreeMap::keys)
+        .collect();
     for point_id in point_ids {
-        let (old, new) = (b.points.get(point_id), a.points.get(point_id));
+        let old = points_before.and_then(|points| points.get(point_id));
+        let new = points_after.and_then(|points| points.get(point_id));
         let Some(action) = row_action(old, new) else {
             continue;
         };
@@ -306,9 +378,16 @@ fn contact_entries(
         }
     }
 
-    let address_ids: BTreeSet<&Uuid> = b.addresses.keys().chain(a.addresses.keys()).collect();
+    let addresses = |state: Option<&'a ContactState>| state.map(|s| &s.addresses);
+    let (addresses_before, addresses_after) = (addresses(before), addresses(after));
+    let address_ids: BTreeSet<&Uuid> = addresses_before
+        .into_iter()
+        .chain(addresses_after)
+        .flat_map(BTreeMap::keys)
+        .collect();
     for address_id in address_ids {
-        let (old, new) = (b.addresses.get(address_id), a.addresses.get(address_id));
+        let old = addresses_before.and_then(|addresses| addresses.get(address_id));
+        let new = addresses_after.and_then(|addresses| addresses.get(address_id));
         let primary = |state: Option<&(address::Model, bool)>| state.map(|(_, p)| p.to_string());
         let mut changes = diff(old.map(|(row, _)| row), new.map(|(row, _)| row));
         let action = match (old, new) {
@@ -340,8 +419,11 @@ fn contact_entries(
         }
     }
 
-    for customer_id in a.links.symmetric_difference(&b.links) {
-        let linked = a.links.contains(customer_id);
+    let no_links = BTreeSet::new();
+    let links_before = before.map_or(&no_links, |state| &state.links);
+    let links_after = after.map_or(&no_links, |state| &state.links);
+    for customer_id in links_after.symmetric_difference(links_before) {
+        let linked = links_after.contains(customer_id);
         let text = Some(customer_id.to_string());
         entries.push(Entry {
             customers: BTreeSet::from([*customer_id]),
@@ -360,43 +442,6 @@ fn contact_entries(
                 }],
             )
         });
-    }
-}
-
-impl ContactState {
-    /// The lists of a contact that has none: the other side of a creation or a deletion.
-    fn default_maps() -> ContactState {
-        ContactState {
-            contact: contact::Model {
-                id: Uuid::nil(),
-                customer_id: None,
-                account_id: None,
-                subtype: String::new(),
-                role: String::new(),
-                title: None,
-                first_name: None,
-                last_name: None,
-                company_name: None,
-                position: None,
-                email_address: None,
-                website: None,
-                tax_id: None,
-                is_used_for_tax: false,
-                contact_number: None,
-                contact_type: None,
-                dealer_code: None,
-                status: String::new(),
-                bank_account_details: None,
-                account_password_hash: None,
-                sort_name: String::new(),
-                created_at: DateTime::<Utc>::MIN_UTC,
-                updated_at: DateTime::<Utc>::MIN_UTC,
-                version: 0,
-            },
-            points: BTreeMap::new(),
-            addresses: BTreeMap::new(),
-            links: BTreeSet::new(),
-        }
     }
 }
 
@@ -483,12 +528,8 @@ fn text(value: Value) -> Option<String> {
     }
 }
 
-/// Insert the records, their customers and contacts; their ids, in order.
-async fn write(
-    txn: &DatabaseTransaction,
-    actor: &Principal,
-    entries: &[Entry],
-) -> Result<Vec<i64>> {
+/// Insert the records, then who each concerns (two statements); the highest new id.
+async fn write(txn: &DatabaseTransaction, actor: &Principal, entries: &[Entry]) -> Result<i64> {
     let at = crate::write::now();
     let roles: Vec<&str> = actor.roles.iter().map(|role| role.as_str()).collect();
     let roles = serde_json::to_string(&roles).map_err(encoding)?;
@@ -521,73 +562,36 @@ async fn write(
         .exec_with_returning(txn)
         .await?;
     // Matched back by content, not by position: RETURNING's row order is not a promise.
-    let mut ids = Vec::with_capacity(entries.len());
-    let mut concerned = Vec::new();
-    let mut contacts = Vec::new();
+    let mut parties = Vec::new();
     for (entry, key) in entries.iter().zip(&keys) {
         let Some(row) = inserted.iter().find(|row| {
             (row.object_id, row.action.as_str(), &row.changes) == (key.0, key.1, &key.2)
         }) else {
             return Err(AppError::internal("a change record was not returned"));
         };
-        ids.push(row.id);
-        concerned.extend(
-            entry
-                .customers
-                .iter()
-                .map(|customer_id| change_customer::ActiveModel {
+        let customers = entry
+            .customers
+            .iter()
+            .map(|id| (change_party::CUSTOMER, id));
+        let contacts = entry.contacts.iter().map(|id| (change_party::CONTACT, id));
+        parties.extend(
+            customers
+                .chain(contacts)
+                .map(|(kind, id)| change_party::ActiveModel {
                     change_id: Set(row.id),
-                    customer_id: Set(*customer_id),
-                }),
-        );
-        contacts.extend(
-            entry
-                .contacts
-                .iter()
-                .map(|contact_id| change_contact::ActiveModel {
-                    change_id: Set(row.id),
-                    contact_id: Set(*contact_id),
+                    kind: Set(kind.to_owned()),
+                    party_id: Set(*id),
                 }),
         );
     }
-    if !concerned.is_empty() {
-        change_customer::Entity::insert_many(concerned)
-            .exec(txn)
-            .await?;
+    if !parties.is_empty() {
+        change_party::Entity::insert_many(parties).exec(txn).await?;
     }
-    if !contacts.is_empty() {
-        change_contact::Entity::insert_many(contacts)
-            .exec(txn)
-            .await?;
-    }
-    ids.sort_unstable();
-    Ok(ids)
+    Ok(inserted.iter().map(|row| row.id).max().unwrap_or(0))
 }
 
 fn encoding(error: serde_json::Error) -> AppError {
     AppError::internal_from("encoding a change record", error)
-}
-
-/// On PostgreSQL, `NOTIFY` the new ids inside the transaction: PostgreSQL delivers the
-/// notification only if the transaction commits, and after it has. (On SQLite the feed is in
-/// this process, woken after the commit.)
-async fn announce(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
-    if txn.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
-    }
-    let mut payload = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    if payload.len() > MAX_LISTED_PAYLOAD
-        && let (Some(first), Some(last)) = (ids.first(), ids.last())
-    {
-        payload = format!("{first}-{last}");
-    }
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT pg_notify($1, $2)",
-        [CHANNEL.into(), payload.into()],
-    ))
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

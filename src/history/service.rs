@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{change_contact, change_customer, change_record};
+use entity::{change_party, change_record};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -67,9 +67,10 @@ pub async fn history(
         Subject::Contact(id) => Condition::all().add(
             change_record::Column::Id.in_subquery(
                 Query::select()
-                    .column(change_contact::Column::ChangeId)
-                    .from(change_contact::Entity)
-                    .and_where(change_contact::Column::ContactId.eq(id))
+                    .column(change_party::Column::ChangeId)
+                    .from(change_party::Entity)
+                    .and_where(change_party::Column::PartyId.eq(id))
+                    .and_where(change_party::Column::Kind.eq(change_party::CONTACT))
                     .to_owned(),
             ),
         ),
@@ -148,7 +149,7 @@ pub async fn last_id(db: &impl ConnectionTrait) -> Result<i64> {
     Ok(last.flatten().unwrap_or(0))
 }
 
-/// The records of `rows` with the customers and contacts each concerns (two statements).
+/// The records of `rows` with the customers and contacts each concerns (one statement).
 async fn with_parties(
     db: &impl ConnectionTrait,
     rows: Vec<change_record::Model>,
@@ -157,28 +158,17 @@ async fn with_parties(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
-    let customers: Vec<(i64, Uuid)> = change_customer::Entity::find()
-        .select_only()
-        .column(change_customer::Column::ChangeId)
-        .column(change_customer::Column::CustomerId)
-        .filter(change_customer::Column::ChangeId.is_in(ids.iter().copied()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let contacts: Vec<(i64, Uuid)> = change_contact::Entity::find()
-        .select_only()
-        .column(change_contact::Column::ChangeId)
-        .column(change_contact::Column::ContactId)
-        .filter(change_contact::Column::ChangeId.is_in(ids.iter().copied()))
-        .into_tuple()
+    let parties = change_party::Entity::find()
+        .filter(change_party::Column::ChangeId.is_in(ids.iter().copied()))
         .all(db)
         .await?;
     let mut by_change: HashMap<i64, (Vec<Uuid>, Vec<Uuid>)> = HashMap::new();
-    for (change, customer) in customers {
-        by_change.entry(change).or_default().0.push(customer);
-    }
-    for (change, contact) in contacts {
-        by_change.entry(change).or_default().1.push(contact);
+    for party in parties {
+        let (customers, contacts) = by_change.entry(party.change_id).or_default();
+        match party.kind.as_str() {
+            change_party::CUSTOMER => customers.push(party.party_id),
+            _ => contacts.push(party.party_id),
+        }
     }
     Ok(rows
         .into_iter()

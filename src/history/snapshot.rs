@@ -76,7 +76,76 @@ pub async fn contacts(
                 .insert(attached.address.id, (attached.address, attached.is_primary));
         }
     }
-    let links: Vec<(Uuid, Uuid)> = shared_contact_link::Entity::find()
+    for (contact_id, customers) in links(db, &found).await? {
+        if let Some(state) = states.get_mut(&contact_id) {
+            state.links = customers;
+        }
+    }
+    Ok(states)
+}
+
+/// The states of the contacts among `ids` that exist without their contact points and
+/// addresses (left empty), for writes that change only a contact's fields and links: one
+/// statement, two when one of them is shared.
+pub async fn contacts_without_lists(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<BTreeMap<Uuid, ContactState>> {
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let rows = crate::contact::service::by_ids(db, &Scope::everything(), ids).await?;
+    let shared: Vec<Uuid> = rows
+        .iter()
+        .filter(|row| row.customer_id.is_none())
+        .map(|row| row.id)
+        .collect();
+    let mut links = links(db, &shared).await?;
+    Ok(rows
+        .into_iter()
+        .map(|contact| {
+            let state = ContactState {
+                links: links.remove(&contact.id).unwrap_or_default(),
+                contact,
+                points: BTreeMap::new(),
+                addresses: BTreeMap::new(),
+            };
+            (state.contact.id, state)
+        })
+        .collect())
+}
+
+/// The state of contact `contact`, just read by the write, without its lists: its links are
+/// read only when it is shared (an owned contact has none).
+pub async fn contact_without_lists(
+    db: &impl ConnectionTrait,
+    contact: &contact::Model,
+) -> Result<ContactState> {
+    let links = if contact.customer_id.is_none() {
+        links(db, &[contact.id])
+            .await?
+            .remove(&contact.id)
+            .unwrap_or_default()
+    } else {
+        BTreeSet::new()
+    };
+    Ok(ContactState {
+        contact: contact.clone(),
+        points: BTreeMap::new(),
+        addresses: BTreeMap::new(),
+        links,
+    })
+}
+
+/// The customers each of `contact_ids` is linked to (shared contacts), by contact.
+async fn links(
+    db: &impl ConnectionTrait,
+    contact_ids: &[Uuid],
+) -> Result<BTreeMap<Uuid, BTreeSet<Uuid>>> {
+    if contact_ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let pairs: Vec<(Uuid, Uuid)> = shared_contact_link::Entity::find()
         .select_only()
         .column(shared_contact_link::Column::ContactId)
         .column(shared_contact_link::Column::CustomerId)
@@ -86,17 +155,16 @@ pub async fn contacts(
                 shared_contact_link::Entity,
                 shared_contact_link::Column::ContactId,
             ),
-            &found,
+            contact_ids,
         ))
         .into_tuple()
         .all(db)
         .await?;
-    for (contact_id, customer_id) in links {
-        if let Some(state) = states.get_mut(&contact_id) {
-            state.links.insert(customer_id);
-        }
+    let mut links: BTreeMap<Uuid, BTreeSet<Uuid>> = BTreeMap::new();
+    for (contact_id, customer_id) in pairs {
+        links.entry(contact_id).or_default().insert(customer_id);
     }
-    Ok(states)
+    Ok(links)
 }
 
 /// The customers among `ids` that exist, by id.

@@ -75,7 +75,7 @@ pub async fn add_link(
     let txn = write::begin(db).await?;
     let contact = link_parties(&txn, principal, customer_id, contact_id).await?;
     let mut journal = Journal::new(principal);
-    journal.contact(&txn, contact_id).await?;
+    journal.contact_fields(&txn, &contact).await?;
     link(&txn, customer_id, contact_id).await?;
     journal.commit(txn).await?;
     Ok(contact)
@@ -92,7 +92,7 @@ pub async fn remove_link(
     let txn = write::begin(db).await?;
     let contact = link_parties(&txn, principal, customer_id, contact_id).await?;
     let mut journal = Journal::new(principal);
-    journal.contact(&txn, contact_id).await?;
+    journal.contact_fields(&txn, &contact).await?;
     shared_contact_link::Entity::delete_by_id((customer_id, contact_id))
         .exec(&txn)
         .await?;

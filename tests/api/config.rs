@@ -1,12 +1,11 @@
 //! Settings checked at start: CORS origins and headers, limits that must be positive, and a
 //! listen address that may be a host name.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::time::Duration;
+use std::process::Child;
 
 use super::cli::{kith, remove_sqlite, run_briefly, temp_sqlite};
 use crate::support::TestApp;
+use crate::support::process::start_server;
 
 /// The headers browser apps send besides the credentials: request correlation and Apollo's
 /// client identification.
@@ -74,25 +73,9 @@ fn serve(
     command
         .env("DATABASE_URL", &url)
         .env("RUST_LOG", "info")
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .arg("serve");
     configure(&mut command);
-    let mut child = command.spawn().expect("kith serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let stderr = child.stderr.take().expect("stderr");
-    std::thread::spawn(move || BufReader::new(stdout).lines().for_each(drop));
-    let (address_tx, address_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("GraphQL on ").nth(1) {
-                let _ = address_tx.send(rest.trim().trim_end_matches("/graphql").to_owned());
-            }
-        }
-    });
-    let address = address_rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("address logged");
+    let (child, address) = start_server(command);
     (child, address, path)
 }
 

@@ -2,9 +2,8 @@
 //! transaction, reaches every instance's subscribers; after a PostgreSQL restart, what the
 //! instance missed is read back from the history in order.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,6 +13,7 @@ use serde_json::json;
 
 use super::subscriptions::{Incoming, Ws};
 use crate::support::fixtures::World;
+use crate::support::process::start_server;
 use crate::support::{Backend, SECRET, TestApp};
 
 const CUSTOMER_CHANGED: &str = "subscription($id: ID!) { customerChanged(customerId: $id) { \
@@ -27,29 +27,14 @@ struct ServerProcess {
 
 impl ServerProcess {
     fn start(database_url: &str) -> ServerProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kith"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kith"));
+        command
             .env("DATABASE_URL", database_url)
             .env("JWT_SECRET", SECRET)
             .env("RUST_LOG", "info")
             .env("KITH_LOG_FORMAT", "text")
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kith serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let (address_tx, address_rx) = std::sync::mpsc::channel();
-        // Drained for the child's whole life, so its log writes never block.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("GraphQL on ").nth(1) {
-                    let _ = address_tx.send(rest.trim().trim_end_matches("/graphql").to_owned());
-                }
-            }
-        });
-        let address = address_rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the second process logs its address");
+            .args(["serve", "--bind", "127.0.0.1:0"]);
+        let (child, address) = start_server(command);
         ServerProcess { child, address }
     }
 }

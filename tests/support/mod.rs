@@ -2,6 +2,7 @@
 //! `backend_tests!` macro, and the `fixtures` that arrange data below the API.
 
 pub mod fixtures;
+pub mod process;
 #[macro_use]
 pub mod snapshot;
 

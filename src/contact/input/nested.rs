@@ -18,6 +18,13 @@ pub struct NestedInput {
     pub contact_points: Option<Vec<NewContactPoint>>,
 }
 
+impl NestedInput {
+    /// Whether no list was given: the write leaves the stored lists alone.
+    pub fn is_empty(&self) -> bool {
+        self.primary_address.is_none() && self.addresses.is_none() && self.contact_points.is_none()
+    }
+}
+
 /// Refuse (`TOO_MANY`) nested lists that alone exceed a contact's caps, before any item is
 /// parsed or any SQL runs; returns whether the lists fit. Both lists given replace the stored
 /// ones, so `primaryAddress` counts toward the addresses.

@@ -143,7 +143,11 @@ pub async fn patch(
     // Locked first: the caps are counted after the items apply, and a concurrent add must wait.
     let current = find_editable_for_update(&txn, principal, id, &FieldPath::root("id")).await?;
     let mut journal = Journal::new(principal);
-    journal.contact(&txn, id).await?;
+    if patch.steps.is_empty() {
+        journal.contact_fields(&txn, &current).await?;
+    } else {
+        journal.contact(&txn, id).await?;
+    }
     let adds_points = patch.steps.iter().any(|step| step.item.adds_point());
     let adds_addresses = patch.steps.iter().any(|step| step.item.adds_address());
     let points_before = if adds_points {

@@ -178,7 +178,11 @@ async fn save_once(
         }
         Some(current) => {
             require_editor(principal, &current)?;
-            journal.contact(&txn, current.id).await?;
+            if request.nested.is_empty() {
+                journal.contact_fields(&txn, &current).await?;
+            } else {
+                journal.contact(&txn, current.id).await?;
+            }
             let owner = owner_change(request, &current);
             let updated = update_row(
                 &txn,

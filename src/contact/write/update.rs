@@ -97,7 +97,11 @@ pub async fn update(
     let txn = write::begin(db).await?;
     let current = find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
     let mut journal = Journal::new(principal);
-    journal.contact(&txn, id).await?;
+    if update.nested.is_empty() {
+        journal.contact_fields(&txn, &current).await?;
+    } else {
+        journal.contact(&txn, id).await?;
+    }
     let updated = update_row(
         &txn,
         principal,
@@ -127,7 +131,7 @@ pub async fn convert_to_shared(
     let txn = write::begin(db).await?;
     let contact = find_editable(&txn, principal, id, &path).await?;
     let mut journal = Journal::new(principal);
-    journal.contact(&txn, id).await?;
+    journal.contact_fields(&txn, &contact).await?;
     let customer_id = match (ContactLevel::of(&contact), contact.customer_id) {
         (ContactLevel::Direct, Some(customer_id)) => customer_id,
         (ContactLevel::Account, _) => {

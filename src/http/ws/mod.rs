@@ -41,6 +41,9 @@ use crate::schema;
 /// The one subprotocol spoken.
 const PROTOCOL: &str = "graphql-transport-ws";
 
+/// Initial read buffer of a connection.
+const READ_BUFFER: usize = 4 * 1024;
+
 /// How long a client has after the upgrade to send `connection_init`.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -83,9 +86,14 @@ pub async fn upgrade(state: AppState, request: axum::extract::Request) -> Respon
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
+    // tungstenite's 128 KiB buffers would cost each of a thousand idle subscribers that much;
+    // messages here are small, and a large one grows the read buffer as it arrives.
     let upgrade = upgrade
         .protocols([PROTOCOL])
-        .max_message_size(state.guard.max_body_bytes);
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_message_size(state.guard.max_body_bytes)
+        .max_frame_size(state.guard.max_body_bytes);
     let spoken = upgrade.selected_protocol().is_some();
     upgrade.on_upgrade(move |mut socket| async move {
         let _slot = slot;
