@@ -50,13 +50,14 @@ const COALESCE: Duration = Duration::from_millis(5);
 /// subscribe again).
 const BACKLOG: usize = 4_096;
 
-/// The highest change id committed in this process: wakes the SQLite feeds.
-static COMMITS: LazyLock<watch::Sender<i64>> = LazyLock::new(|| watch::Sender::new(0));
+/// Raised after every commit with changes in this process: wakes the SQLite feeds. A count,
+/// not an id: several servers in one process (tests) may each have a database of their own.
+static COMMITS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::Sender::new(0));
 
-/// A write committed changes up to id `last` in this process (what wakes a SQLite feed;
-/// PostgreSQL's `NOTIFY` wakes every instance's).
-pub fn committed(last: i64) {
-    COMMITS.send_modify(|highest| *highest = (*highest).max(last));
+/// A write committed changes in this process (what wakes a SQLite feed; PostgreSQL's
+/// `NOTIFY` wakes every instance's).
+pub fn committed() {
+    COMMITS.send_modify(|count| *count = count.wrapping_add(1));
 }
 
 /// An instance's feed: subscribe to receive every change committed from now on.
@@ -156,9 +157,14 @@ async fn publish(
     announced: Option<i64>,
 ) -> Result<()> {
     if sender.receiver_count() == 0 {
-        // No subscriber: nothing to read, only the position to keep, as announced (no
-        // statement). A subscriber that comes may see a change of the last moments before it.
-        published.low = published.low.max(announced.unwrap_or(0));
+        // No subscriber: nothing to read, only the position to keep: as a notification
+        // announced it (no statement), else as the table says. A subscriber that comes may
+        // see a change of the last moments before it.
+        let last = match announced {
+            Some(id) => id,
+            None => service::last_id(db).await?,
+        };
+        published.low = published.low.max(last);
         published.above.clear();
         published.gap_since = None;
         return Ok(());
@@ -192,7 +198,7 @@ enum Wake {
         sweep: Interval,
     },
     Local {
-        commits: watch::Receiver<i64>,
+        commits: watch::Receiver<u64>,
         sweep: Interval,
     },
 }
@@ -250,7 +256,7 @@ impl Wake {
             }
             Wake::Local { commits, sweep } => {
                 tokio::select! {
-                    changed = commits.changed() => changed.ok().map(|()| *commits.borrow_and_update()),
+                    _ = commits.changed() => None,
                     _ = sweep.tick() => None,
                 }
             }

@@ -153,9 +153,9 @@ impl<'a> Journal<'a> {
         }
         // On PostgreSQL the insert's trigger NOTIFYs the new ids (the migration
         // `m20261126_000006_change_feed`), delivered to every instance once this commits.
-        let last = write(&txn, self.actor, &entries).await?;
+        write(&txn, self.actor, &entries).await?;
         txn.commit().await?;
-        super::feed::committed(last);
+        super::feed::committed();
         Ok(())
     }
 
@@ -528,8 +528,8 @@ fn text(value: Value) -> Option<String> {
     }
 }
 
-/// Insert the records, then who each concerns (two statements); the highest new id.
-async fn write(txn: &DatabaseTransaction, actor: &Principal, entries: &[Entry]) -> Result<i64> {
+/// Insert the records, then who each concerns (two statements).
+async fn write(txn: &DatabaseTransaction, actor: &Principal, entries: &[Entry]) -> Result<()> {
     let at = crate::write::now();
     let roles: Vec<&str> = actor.roles.iter().map(|role| role.as_str()).collect();
     let roles = serde_json::to_string(&roles).map_err(encoding)?;
@@ -587,7 +587,7 @@ async fn write(txn: &DatabaseTransaction, actor: &Principal, entries: &[Entry]) 
     if !parties.is_empty() {
         change_party::Entity::insert_many(parties).exec(txn).await?;
     }
-    Ok(inserted.iter().map(|row| row.id).max().unwrap_or(0))
+    Ok(())
 }
 
 fn encoding(error: serde_json::Error) -> AppError {

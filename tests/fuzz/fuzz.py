@@ -36,6 +36,11 @@ VISIBLE_CONTACTS = """
     UNION SELECT id FROM contact WHERE account_id IN (SELECT id FROM account WHERE customer_id = :c)
     UNION SELECT contact_id FROM shared_contact_link WHERE customer_id = :c
 """
+VISIBLE_CHANGES = """
+    SELECT change_id FROM change_party WHERE kind = 'CUSTOMER' AND party_id = :c
+    UNION SELECT id FROM change_record r WHERE NOT EXISTS (
+        SELECT 1 FROM change_party p WHERE p.change_id = r.id AND p.kind = 'CUSTOMER')
+"""
 SCOPE_RULES = {
     "customer": "SELECT rowid FROM customer WHERE id = :c",
     "account": "SELECT rowid FROM account WHERE customer_id = :c",
@@ -45,6 +50,10 @@ SCOPE_RULES = {
     "address": "SELECT rowid FROM address WHERE id IN (SELECT address_id FROM contact_address "
     f"WHERE contact_id IN ({VISIBLE_CONTACTS}))",
     "shared_contact_link": "SELECT rowid FROM shared_contact_link WHERE customer_id = :c",
+    # History (issue 14): the changes that concern :c, and those that concern no customer at
+    # all, as `Scope::change_condition` lets a CUSTOMER read them.
+    "change_record": f"SELECT rowid FROM change_record WHERE id IN ({VISIBLE_CHANGES})",
+    "change_party": f"SELECT rowid FROM change_party WHERE change_id IN ({VISIBLE_CHANGES})",
 }
 # Bookkeeping, not tenant data.
 IGNORED_TABLES = {"seaql_migrations", "sqlite_sequence"}
