@@ -82,7 +82,7 @@ impl App {
             schema: schema::build(
                 settings.clone(),
                 db.clone(),
-                Arc::new(crate::history::feed::Feed::start(db.clone())),
+                Arc::new(crate::history::feed::Feed::start(&db).await),
             ),
             guard: Arc::new(http::RequestGuard::new(&settings, &schema::sdl())),
             persisted: Arc::new(http::persisted::Persisted::new(

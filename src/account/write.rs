@@ -113,7 +113,7 @@ pub async fn create(
         .insert(&txn)
         .await
         .map_err(|e| write::conflict_or_db_error(e, number_taken(&input)))?;
-    let mut journal = Journal::new(caller.principal);
+    let mut journal = Journal::new(db, caller.principal);
     journal.created_account(model.id);
     journal.commit(txn).await?;
     Ok(model)
@@ -143,7 +143,7 @@ pub async fn update(
         return Err(write::not_found(&input.field("customerId"), "customer"));
     }
     let moved_to = changes.customer_id.filter(|c| *c != current.customer_id);
-    let mut journal = Journal::new(caller.principal);
+    let mut journal = Journal::new(db, caller.principal);
     journal.account_from(&current);
     if moved_to.is_some() {
         journal
@@ -208,7 +208,7 @@ pub async fn delete(
     let current = find(&txn, &caller.principal.scope, id)
         .await?
         .ok_or_else(|| write::not_found(&FieldPath::root("id"), "account"))?;
-    let mut journal = Journal::new(caller.principal);
+    let mut journal = Journal::new(db, caller.principal);
     journal.account_from(&current);
     journal
         .contacts(&txn, &snapshot::contacts_of_account(&txn, id).await?)

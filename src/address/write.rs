@@ -253,7 +253,7 @@ pub async fn attach(
         .await?
         .ok_or_else(|| write::not_found(&contact_path, "contact"))?;
     principal.require_contact_editor(ContactLevel::of(&contact))?;
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     journal.contact(&txn, contact_id).await?;
     let before = count_of(&txn, contact_id).await?;
     let attached = match target {
@@ -285,7 +285,7 @@ pub async fn detach(
     address_id: Uuid,
 ) -> Result<Option<address::Model>> {
     let txn = write::begin(db).await?;
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     journal.contact(&txn, contact_id).await?;
     detach_in(
         &txn,
@@ -334,7 +334,7 @@ pub async fn update(
 ) -> Result<address::Model> {
     let txn = write::begin(db).await?;
     let current = find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     journal
         .contacts(&txn, &snapshot::contacts_of_address(&txn, id).await?)
         .await?;
@@ -355,7 +355,7 @@ pub async fn update(
 pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) -> Result<Uuid> {
     let txn = write::begin(db).await?;
     find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     journal
         .contacts(&txn, &snapshot::contacts_of_address(&txn, id).await?)
         .await?;

@@ -180,7 +180,7 @@ pub async fn add(
         .await?
         .ok_or_else(|| write::not_found(&contact_path, "contact"))?;
     principal.require_contact_editor(ContactLevel::of(&contact))?;
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     journal.contact(&txn, contact_id).await?;
     // The input's problems come after the role's: a caller learns nothing about inputs it may
     // not send.
@@ -203,7 +203,7 @@ pub async fn update(
 ) -> Result<contact_point::Model> {
     let txn = write::begin(db).await?;
     let current = find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     journal.contact(&txn, current.contact_id).await?;
     let updated = update_row(
         &txn,
@@ -223,7 +223,7 @@ pub async fn update(
 pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) -> Result<Uuid> {
     let txn = write::begin(db).await?;
     let current = find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     journal.contact(&txn, current.contact_id).await?;
     delete_row(&txn, id, &FieldPath::root("id")).await?;
     journal.commit(txn).await?;

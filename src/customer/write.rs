@@ -100,7 +100,7 @@ pub async fn create(
         .insert(&txn)
         .await
         .map_err(|e| write::conflict_or_db_error(e, number_taken(&input)))?;
-    let mut journal = Journal::new(caller.principal);
+    let mut journal = Journal::new(db, caller.principal);
     journal.created_customer(model.id);
     journal.commit(txn).await?;
     Ok(model)
@@ -127,7 +127,7 @@ pub async fn update(
     let current = find(&txn, &caller.principal.scope, id)
         .await?
         .ok_or_else(|| write::not_found(&FieldPath::root("id"), "customer"))?;
-    let mut journal = Journal::new(caller.principal);
+    let mut journal = Journal::new(db, caller.principal);
     journal.customer_from(&current);
     let active = customer::ActiveModel {
         sort_name: write::set_if(changes.name.as_deref().map(sort_name)),
@@ -175,7 +175,7 @@ pub async fn delete(
     let current = find(&txn, &caller.principal.scope, id)
         .await?
         .ok_or_else(|| write::not_found(&FieldPath::root("id"), "customer"))?;
-    let mut journal = Journal::new(caller.principal);
+    let mut journal = Journal::new(db, caller.principal);
     journal.customer_from(&current);
     journal
         .accounts(&txn, &snapshot::accounts_of_customer(&txn, id).await?)

@@ -19,7 +19,9 @@
 //! come) or was rolled back (it never will; after [`GAP_PATIENCE`] it is given up on).
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, LazyLock};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
@@ -50,14 +52,37 @@ const COALESCE: Duration = Duration::from_millis(5);
 /// subscribe again).
 const BACKLOG: usize = 4_096;
 
-/// Raised after every commit with changes in this process: wakes the SQLite feeds. A count,
-/// not an id: several servers in one process (tests) may each have a database of their own.
-static COMMITS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::Sender::new(0));
+/// The SQLite databases of this process, each with what its writers raise after every commit
+/// with changes: wakes the feed of that database only (tests run many servers in one
+/// process, each on a file of its own).
+static COMMITS: LazyLock<Mutex<HashMap<PathBuf, watch::Sender<u64>>>> =
+    LazyLock::new(Mutex::default);
 
-/// A write committed changes in this process (what wakes a SQLite feed; PostgreSQL's
-/// `NOTIFY` wakes every instance's).
-pub fn committed() {
-    COMMITS.send_modify(|count| *count = count.wrapping_add(1));
+/// The signal of the SQLite database `db` (none for PostgreSQL, whose `NOTIFY` wakes every
+/// instance's feed).
+fn commits_of(db: &DatabaseConnection) -> Option<watch::Sender<u64>> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_owned();
+    let mut signals = COMMITS.lock().unwrap_or_else(PoisonError::into_inner);
+    Some(
+        signals
+            .entry(file)
+            .or_insert_with(|| watch::Sender::new(0))
+            .clone(),
+    )
+}
+
+/// A write to `db` committed changes (what wakes a SQLite feed).
+pub fn committed(db: &DatabaseConnection) {
+    if let Some(signal) = commits_of(db) {
+        signal.send_modify(|count| *count = count.wrapping_add(1));
+    }
 }
 
 /// An instance's feed: subscribe to receive every change committed from now on.
@@ -74,10 +99,22 @@ impl Drop for Feed {
 }
 
 impl Feed {
-    /// Start the feed of `db`'s changes.
-    pub fn start(db: DatabaseConnection) -> Feed {
+    /// Start the feed of `server`'s changes, before the server takes requests: it listens
+    /// first and then reads where the history ends, so a change committed after that point
+    /// is announced to it, and none committed before is delivered.
+    pub async fn start(server: &DatabaseConnection) -> Feed {
         let (sender, _) = broadcast::channel(BACKLOG);
-        let task = tokio::spawn(run(db, sender.clone()));
+        let db = server.clone();
+        let mut wake = Wake::new(&db);
+        wake.listen().await;
+        let low = match service::last_id(server).await {
+            Ok(low) => Some(low),
+            Err(error) => {
+                tracing::warn!(%error, "change feed: cannot read the change table yet; retrying");
+                None
+            }
+        };
+        let task = tokio::spawn(run(db, sender.clone(), wake, low));
         Feed { sender, task }
     }
 
@@ -119,50 +156,56 @@ impl Published {
     }
 }
 
-async fn run(db: DatabaseConnection, sender: broadcast::Sender<Arc<ChangeRecord>>) {
-    let mut published = loop {
-        match service::last_id(&db).await {
-            Ok(low) => {
-                break Published {
-                    low,
-                    above: BTreeSet::new(),
-                    gap_since: None,
-                };
+async fn run(
+    db: DatabaseConnection,
+    sender: broadcast::Sender<Arc<ChangeRecord>>,
+    mut wake: Wake,
+    low: Option<i64>,
+) {
+    let low = match low {
+        Some(low) => low,
+        None => loop {
+            match service::last_id(&db).await {
+                Ok(low) => break low,
+                Err(error) => {
+                    tracing::warn!(%error, "change feed: cannot read the change table; retrying");
+                    tokio::time::sleep(SWEEP).await;
+                }
             }
-            Err(error) => {
-                tracing::warn!(%error, "change feed: cannot read the change table; retrying");
-                tokio::time::sleep(SWEEP).await;
-            }
-        }
+        },
     };
-    let mut wake = Wake::new(&db);
+    let mut published = Published {
+        low,
+        above: BTreeSet::new(),
+        gap_since: None,
+    };
     loop {
-        let mut announced = wake.next().await;
+        let mut woken = wake.next().await;
         let until = tokio::time::Instant::now() + COALESCE;
         while let Ok(more) = tokio::time::timeout_at(until, wake.next()).await {
-            announced = announced.max(more);
+            woken = woken.and(more);
         }
-        if let Err(error) = publish(&db, &sender, &mut published, announced).await {
+        if let Err(error) = publish(&db, &sender, &mut published, woken).await {
             tracing::warn!(%error, "change feed: reading changes failed; retrying");
         }
     }
 }
 
-/// Read and broadcast what is new; `announced` is the highest id the wake announced, if it
-/// said.
+/// Read and broadcast what is new.
 async fn publish(
     db: &DatabaseConnection,
     sender: &broadcast::Sender<Arc<ChangeRecord>>,
     published: &mut Published,
-    announced: Option<i64>,
+    woken: Woken,
 ) -> Result<()> {
     if sender.receiver_count() == 0 {
-        // No subscriber: nothing to read, only the position to keep: as a notification
-        // announced it (no statement), else as the table says. A subscriber that comes may
-        // see a change of the last moments before it.
-        let last = match announced {
-            Some(id) => id,
-            None => service::last_id(db).await?,
+        // No subscriber: nothing to read, only the position to keep after a commit: as the
+        // notification announced it (no statement), else as the table says. The sweep costs
+        // nothing then. A subscriber that comes may see a change of the last moments before.
+        let last = match woken {
+            Woken::Sweep => return Ok(()),
+            Woken::Committed(Some(id)) => id,
+            Woken::Committed(None) => service::last_id(db).await?,
         };
         published.low = published.low.max(last);
         published.above.clear();
@@ -186,6 +229,28 @@ async fn publish(
     }
     published.advance();
     Ok(())
+}
+
+/// Why the feed woke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Woken {
+    /// The periodic sweep.
+    Sweep,
+    /// Changes were committed, up to this id when the wake says.
+    Committed(Option<i64>),
+}
+
+impl Woken {
+    /// The wake that says the most of two in a row.
+    fn and(self, next: Woken) -> Woken {
+        match (self, next) {
+            (Woken::Committed(a), Woken::Committed(b)) => Woken::Committed(a.max(b)),
+            (Woken::Committed(a), Woken::Sweep) | (Woken::Sweep, Woken::Committed(a)) => {
+                Woken::Committed(a)
+            }
+            (Woken::Sweep, Woken::Sweep) => Woken::Sweep,
+        }
+    }
 }
 
 /// What wakes the feed: a notification, a local commit, or the sweep.
@@ -218,14 +283,27 @@ impl Wake {
             }
         } else {
             Wake::Local {
-                commits: COMMITS.subscribe(),
+                // SQLite is the only other backend.
+                commits: commits_of(db).map_or_else(
+                    || watch::Sender::new(0).subscribe(),
+                    |signal| signal.subscribe(),
+                ),
                 sweep,
             }
         }
     }
 
-    /// The next wake, with the highest change id it announced when it says.
-    async fn next(&mut self) -> Option<i64> {
+    /// On PostgreSQL, start listening now if it can (else the next wake retries).
+    async fn listen(&mut self) {
+        if let Wake::Postgres { pool, listener, .. } = self
+            && listener.is_none()
+        {
+            *listener = listen(pool).await;
+        }
+    }
+
+    /// The next wake.
+    async fn next(&mut self) -> Woken {
         match self {
             Wake::Postgres {
                 pool,
@@ -235,29 +313,29 @@ impl Wake {
                 let Some(listening) = listener else {
                     *listener = listen(pool).await;
                     sweep.tick().await;
-                    return None;
+                    return Woken::Sweep;
                 };
                 tokio::select! {
                     received = listening.try_recv() => match received {
-                        Ok(Some(notification)) => highest_id(notification.payload()),
+                        Ok(Some(notification)) => Woken::Committed(highest_id(notification.payload())),
                         // Reconnected (and listening again): the next read catches up.
                         Ok(None) => {
                             tracing::info!("change feed: LISTEN connection lost and restored");
-                            None
+                            Woken::Sweep
                         }
                         Err(error) => {
                             tracing::warn!(%error, "change feed: LISTEN connection failed; retrying");
                             sweep.tick().await;
-                            None
+                            Woken::Sweep
                         }
                     },
-                    _ = sweep.tick() => None,
+                    _ = sweep.tick() => Woken::Sweep,
                 }
             }
             Wake::Local { commits, sweep } => {
                 tokio::select! {
-                    _ = commits.changed() => None,
-                    _ = sweep.tick() => None,
+                    Ok(()) = commits.changed() => Woken::Committed(None),
+                    _ = sweep.tick() => Woken::Sweep,
                 }
             }
         }

@@ -15,8 +15,8 @@ use entity::{account, address, change_party, change_record, contact, customer};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Value;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IdenStatic, Iterable,
-    ModelTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IdenStatic,
+    Iterable, ModelTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -38,6 +38,7 @@ const UNRECORDED: [&str; 6] = [
 /// The changes one write makes, collected until it commits.
 #[derive(Debug)]
 pub struct Journal<'a> {
+    db: &'a DatabaseConnection,
     actor: &'a Principal,
     started: DateTime<Utc>,
     customers: BTreeMap<Uuid, Option<customer::Model>>,
@@ -48,9 +49,10 @@ pub struct Journal<'a> {
 }
 
 impl<'a> Journal<'a> {
-    /// A journal for a write by `actor`.
-    pub fn new(actor: &'a Principal) -> Journal<'a> {
+    /// A journal for a write by `actor` to `db`.
+    pub fn new(db: &'a DatabaseConnection, actor: &'a Principal) -> Journal<'a> {
         Journal {
+            db,
             actor,
             started: crate::write::now(),
             customers: BTreeMap::new(),
@@ -155,7 +157,7 @@ impl<'a> Journal<'a> {
         // `m20261126_000006_change_feed`), delivered to every instance once this commits.
         write(&txn, self.actor, &entries).await?;
         txn.commit().await?;
-        super::feed::committed();
+        super::feed::committed(self.db);
         Ok(())
     }
 

@@ -79,6 +79,10 @@ impl ChangeSubscription {
         ctx: &Context<'_>,
         customer_id: ID,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<CustomerChangeEvent>>> {
+        // Subscribed first, before the checks below read the database: a change committed
+        // while they run is delivered, not lost (the protocol has no "subscribed" reply that a
+        // client could wait for).
+        let receiver = ctx.data::<Arc<Feed>>()?.subscribe();
         let principal = ctx.principal()?.clone();
         let customer_id = parse_id(&customer_id, "customerId")?;
         let exists = crate::customer::service::find(
@@ -93,7 +97,6 @@ impl ChangeSubscription {
             return Err(AppError::NotFound("customer").extend());
         }
         let reader = Reader::of(ctx)?;
-        let receiver = ctx.data::<Arc<Feed>>()?.subscribe();
         let events = matching(receiver, principal, move |record| {
             record.customers.contains(&customer_id)
         });
@@ -113,6 +116,8 @@ impl ChangeSubscription {
         customer_id: ID,
         contact_id: ID,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ContactChangeEvent>>> {
+        // Subscribed first, as `customerChanged` is.
+        let receiver = ctx.data::<Arc<Feed>>()?.subscribe();
         let principal = ctx.principal()?.clone();
         let customer_id = parse_id(&customer_id, "customerId")?;
         let contact_id = parse_id(&contact_id, "contactId")?;
@@ -138,7 +143,6 @@ impl ChangeSubscription {
             return Err(AppError::NotFound("contact").extend());
         }
         let reader = Reader::of(ctx)?;
-        let receiver = ctx.data::<Arc<Feed>>()?.subscribe();
         let events = matching(receiver, principal, move |record| {
             record.contacts.contains(&contact_id)
         });

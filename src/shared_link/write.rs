@@ -74,7 +74,7 @@ pub async fn add_link(
 ) -> Result<contact::Model> {
     let txn = write::begin(db).await?;
     let contact = link_parties(&txn, principal, customer_id, contact_id).await?;
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     journal.contact_fields(&txn, &contact).await?;
     link(&txn, customer_id, contact_id).await?;
     journal.commit(txn).await?;
@@ -91,7 +91,7 @@ pub async fn remove_link(
 ) -> Result<contact::Model> {
     let txn = write::begin(db).await?;
     let contact = link_parties(&txn, principal, customer_id, contact_id).await?;
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     journal.contact_fields(&txn, &contact).await?;
     shared_contact_link::Entity::delete_by_id((customer_id, contact_id))
         .exec(&txn)

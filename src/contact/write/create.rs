@@ -59,7 +59,7 @@ pub async fn create(
     let input = FieldPath::root("input");
     let placed = resolve_owner(&txn, principal, owner, customer_hint, &input).await?;
     let row = insert_at(&txn, placed, draft, &nested).await?;
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     journal.created_contact(row.id);
     journal.commit(txn).await?;
     Ok(row)

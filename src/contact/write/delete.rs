@@ -20,7 +20,7 @@ pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) ->
     let txn = write::begin(db).await?;
     let contact = find_editable(&txn, principal, id, &path).await?;
     require_deleter(principal, &contact)?;
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     journal.contact(&txn, id).await?;
     let addresses = crate::address::service::attached_to(&txn, contact::Column::Id.eq(id)).await?;
     let deleted = contact::Entity::delete_by_id(id).exec(&txn).await?;

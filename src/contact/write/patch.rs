@@ -142,7 +142,7 @@ pub async fn patch(
     let txn = write::begin(db).await?;
     // Locked first: the caps are counted after the items apply, and a concurrent add must wait.
     let current = find_editable_for_update(&txn, principal, id, &FieldPath::root("id")).await?;
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     if patch.steps.is_empty() {
         journal.contact_fields(&txn, &current).await?;
     } else {

@@ -158,7 +158,7 @@ async fn save_once(
     {
         lock_ownerless_number(&txn, number).await?;
     }
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     let (saved, created) = match find_match(&txn, principal, request).await? {
         None => {
             // Placed first, so the owner's problems come before the fields', as they do in

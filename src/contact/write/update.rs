@@ -96,7 +96,7 @@ pub async fn update(
     let input = FieldPath::root("input");
     let txn = write::begin(db).await?;
     let current = find_editable(&txn, principal, id, &FieldPath::root("id")).await?;
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     if update.nested.is_empty() {
         journal.contact_fields(&txn, &current).await?;
     } else {
@@ -130,7 +130,7 @@ pub async fn convert_to_shared(
     let path = FieldPath::root("id");
     let txn = write::begin(db).await?;
     let contact = find_editable(&txn, principal, id, &path).await?;
-    let mut journal = Journal::new(principal);
+    let mut journal = Journal::new(db, principal);
     journal.contact_fields(&txn, &contact).await?;
     let customer_id = match (ContactLevel::of(&contact), contact.customer_id) {
         (ContactLevel::Direct, Some(customer_id)) => customer_id,
