@@ -177,8 +177,11 @@ backend_tests! {
 
     async fn slow_requests_are_cancelled_with_a_503(backend: Backend) {
         let app = TestApp::spawn_with(backend, |s| s.request_timeout = Duration::from_nanos(1)).await;
-        kith::seed::seed(&app.db, 5, 3).await.expect("seed");
-        let nested = "{ customers { items { accounts { contacts { displayName } } } } }";
+        // Enough rows that the answer takes milliseconds: tokio's timer counts in whole
+        // milliseconds, and a request answered within the first one beat a 1 ns timeout on a
+        // fast machine (5 customers sometimes did).
+        kith::seed::seed(&app.db, 60, 3).await.expect("seed");
+        let nested = "{ customers(page: { pageSize: 60 }) { items { accounts { contacts { displayName } } contacts { displayName } } } }";
         let response = app.graphql(Some(&app.admin()), nested, json!({})).await;
         assert_eq!(response.status, 503, "{}", response.body);
         assert_eq!(response.error_code(), "TIMEOUT");
