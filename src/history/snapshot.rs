@@ -203,20 +203,20 @@ pub async fn contacts_of_customer(
     db: &impl ConnectionTrait,
     customer_id: Uuid,
 ) -> Result<Vec<Uuid>> {
-    let mut ids: Vec<Uuid> = contact::Entity::find()
-        .select_only()
-        .column(contact::Column::Id)
-        .filter(contact::Column::CustomerId.eq(customer_id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let linked: Vec<Uuid> = shared_contact_link::Entity::find()
-        .select_only()
-        .column(shared_contact_link::Column::ContactId)
-        .filter(shared_contact_link::Column::CustomerId.eq(customer_id))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let mut ids = ids_where::<contact::Entity>(
+        db,
+        contact::Column::Id,
+        contact::Column::CustomerId,
+        customer_id,
+    )
+    .await?;
+    let linked = ids_where::<shared_contact_link::Entity>(
+        db,
+        shared_contact_link::Column::ContactId,
+        shared_contact_link::Column::CustomerId,
+        customer_id,
+    )
+    .await?;
     ids.extend(linked);
     Ok(ids)
 }
@@ -226,32 +226,43 @@ pub async fn accounts_of_customer(
     db: &impl ConnectionTrait,
     customer_id: Uuid,
 ) -> Result<Vec<Uuid>> {
-    Ok(account::Entity::find()
-        .select_only()
-        .column(account::Column::Id)
-        .filter(account::Column::CustomerId.eq(customer_id))
-        .into_tuple()
-        .all(db)
-        .await?)
+    ids_where::<account::Entity>(
+        db,
+        account::Column::Id,
+        account::Column::CustomerId,
+        customer_id,
+    )
+    .await
 }
 
 /// The account-level contacts of an account.
 pub async fn contacts_of_account(db: &impl ConnectionTrait, account_id: Uuid) -> Result<Vec<Uuid>> {
-    Ok(contact::Entity::find()
-        .select_only()
-        .column(contact::Column::Id)
-        .filter(contact::Column::AccountId.eq(account_id))
-        .into_tuple()
-        .all(db)
-        .await?)
+    ids_where::<contact::Entity>(
+        db,
+        contact::Column::Id,
+        contact::Column::AccountId,
+        account_id,
+    )
+    .await
 }
 
 /// The contacts an address is attached to.
 pub async fn contacts_of_address(db: &impl ConnectionTrait, address_id: Uuid) -> Result<Vec<Uuid>> {
-    Ok(entity::contact_address::Entity::find()
+    use entity::contact_address::{Column, Entity};
+    ids_where::<Entity>(db, Column::ContactId, Column::AddressId, address_id).await
+}
+
+/// The `wanted` column of `E`'s rows whose `key` column is `id`.
+async fn ids_where<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    wanted: E::Column,
+    key: E::Column,
+    id: Uuid,
+) -> Result<Vec<Uuid>> {
+    Ok(E::find()
         .select_only()
-        .column(entity::contact_address::Column::ContactId)
-        .filter(entity::contact_address::Column::AddressId.eq(address_id))
+        .column(wanted)
+        .filter(key.eq(id))
         .into_tuple()
         .all(db)
         .await?)
