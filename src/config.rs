@@ -120,6 +120,13 @@ pub struct Settings {
     #[arg(long, env = "KITH_COMPILED_READS", default_value_t = true, value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
     pub compiled_reads: bool,
 
+    /// Whether, on PostgreSQL, a compiled read whose objects hold nested lists has PostgreSQL
+    /// write those objects' JSON, lists and all, in one statement (`src/read/sql.rs`) instead
+    /// of one statement per relation; `false` keeps one statement per relation. Both give
+    /// the same responses; this is a switch to compare them or to step around a fault.
+    #[arg(long, env = "KITH_POSTGRES_JSON_READS", default_value_t = true, value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
+    pub postgres_json_reads: bool,
+
     /// A JSON manifest `{hash: document}` (GraphQL Code Generator's or the Relay compiler's
     /// persisted documents): when set, only those documents run.
     #[arg(long, env = "KITH_TRUSTED_DOCUMENTS", global = true)]
@@ -180,6 +187,7 @@ impl Settings {
             jwt_audience: None,
             unmask_tax_id: false,
             compiled_reads: true,
+            postgres_json_reads: true,
             trusted_documents: None,
             max_depth: 12,
             max_fields: 1000,

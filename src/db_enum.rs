@@ -13,6 +13,9 @@ macro_rules! db_enum {
         }
 
         impl $name {
+            /// Every stored spelling, for checks written in SQL.
+            pub const DB_VALUES: &'static [&'static str] = &[$($text),+];
+
             /// The stored spelling.
             pub fn as_db(self) -> &'static str {
                 match self {

@@ -10,6 +10,7 @@ use super::context::{Fallback, ReadContext};
 use super::json::Out;
 use super::objects::{Plan, RootObject};
 use super::select::{Collected, Document, argument};
+use super::sql;
 use crate::ordering::graphql::ordering;
 use crate::ordering::{Ordering, SortKey, Sortable};
 use crate::paging::cursor::{self, Binding};
@@ -173,7 +174,7 @@ pub async fn write<F, P>(
     page: &KeysetPage<<Plan<F> as RootObject>::Row>,
 ) -> Result<(), Fallback>
 where
-    Plan<F>: RootObject,
+    Plan<F>: RootObject + sql::SqlObject,
     <Plan<F> as RootObject>::Row: Sortable,
 {
     if !page.rows.iter().all(<Plan<F> as RootObject>::valid) {
@@ -184,7 +185,7 @@ where
         if let ConnectionField::Edges(edges) = field {
             for (_, edge_field) in edges.fields_mut() {
                 if let EdgeField::Node(node) = edge_field {
-                    node.load(cx, &refs).await?;
+                    sql::load(node, cx, &refs).await?;
                 }
             }
         }

@@ -1,6 +1,6 @@
 //! What a compiled read needs of its request, and how it gives up.
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DbBackend};
 
 use crate::auth::{Principal, Scope, UNMASK_TAX_ID_PERMISSION};
 use crate::config::Settings;
@@ -39,6 +39,8 @@ pub struct ReadContext<'r> {
     pub max_page_size: u64,
     /// The request's row budget.
     pub rows: &'r RowBudget,
+    /// Whether PostgreSQL writes the JSON of objects with nested lists (`super::sql`).
+    pub postgres_json: bool,
 }
 
 impl<'r> ReadContext<'r> {
@@ -55,6 +57,8 @@ impl<'r> ReadContext<'r> {
             unmask: settings.unmask_tax_id || principal.has_permission(UNMASK_TAX_ID_PERMISSION),
             max_page_size: settings.max_page_size,
             rows,
+            postgres_json: settings.postgres_json_reads
+                && db.get_database_backend() == DbBackend::Postgres,
         }
     }
 }

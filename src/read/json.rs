@@ -27,6 +27,14 @@ impl Out {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// JSON written elsewhere, or `null`.
+    pub fn opt_raw(&mut self, json: Option<&str>) {
+        match json {
+            Some(json) => self.raw(json.as_bytes()),
+            None => self.null(),
+        }
+    }
+
     /// A JSON string.
     pub fn str(&mut self, value: &str) {
         // Writing into a Vec cannot fail.

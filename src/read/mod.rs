@@ -24,6 +24,7 @@ mod json;
 mod objects;
 mod root;
 mod select;
+mod sql;
 
 pub use context::{Fallback, ReadContext};
 

@@ -25,9 +25,14 @@ use crate::loaders::{count_batch, group_by_parent};
 /// The object types written here; a fragment on another of them does not apply.
 pub const OBJECT_TYPES: &[&str] = &["Customer", "Account", "Contact", "ContactPoint", "Address"];
 
+/// The JSON of root objects written whole, by id.
+pub type Written = HashMap<Uuid, String>;
+
 /// An object type's compiled selection: each response key, rendered, with its field.
 pub struct Plan<F> {
     fields: Vec<(Box<[u8]>, F)>,
+    /// Root objects written whole already (by PostgreSQL, `super::sql`), by id.
+    written: Written,
 }
 
 impl<F> Plan<F> {
@@ -48,7 +53,10 @@ impl<F> Plan<F> {
             }
             fields.push((key(selected.key), field(doc, selected)?));
         }
-        Ok(Plan { fields })
+        Ok(Plan {
+            fields,
+            written: HashMap::new(),
+        })
     }
 
     /// The compiled fields.
@@ -91,6 +99,11 @@ impl<F, R> Children<F, R> {
 
     fn of(&self, parent: Uuid) -> &[R] {
         self.rows.get(&parent).map_or(&[], Vec::as_slice)
+    }
+
+    /// The plan of the items.
+    pub fn plan(&self) -> &Plan<F> {
+        &self.plan
     }
 }
 
@@ -487,6 +500,12 @@ pub trait RootObject {
 
     /// Write one row.
     fn write_item(&self, out: &mut Out, row: &Self::Row, cx: &ReadContext<'_>);
+
+    /// A row's id.
+    fn id(row: &Self::Row) -> Uuid;
+
+    /// Keep rows written whole elsewhere: [`RootObject::write_item`] writes them as they are.
+    fn keep_written(&mut self, written: Written);
 }
 
 impl RootObject for Plan<CustomerField> {
@@ -507,7 +526,18 @@ impl RootObject for Plan<CustomerField> {
     }
 
     fn write_item(&self, out: &mut Out, row: &customer::Model, cx: &ReadContext<'_>) {
-        self.write_row(out, row, cx);
+        match self.written.get(&row.id) {
+            Some(json) => out.raw(json.as_bytes()),
+            None => self.write_row(out, row, cx),
+        }
+    }
+
+    fn id(row: &customer::Model) -> Uuid {
+        row.id
+    }
+
+    fn keep_written(&mut self, written: Written) {
+        self.written = written;
     }
 }
 
@@ -529,7 +559,18 @@ impl RootObject for Plan<AccountField> {
     }
 
     fn write_item(&self, out: &mut Out, row: &account::Model, cx: &ReadContext<'_>) {
-        self.write_row(out, row, cx);
+        match self.written.get(&row.id) {
+            Some(json) => out.raw(json.as_bytes()),
+            None => self.write_row(out, row, cx),
+        }
+    }
+
+    fn id(row: &account::Model) -> Uuid {
+        row.id
+    }
+
+    fn keep_written(&mut self, written: Written) {
+        self.written = written;
     }
 }
 
@@ -550,7 +591,18 @@ impl RootObject for Plan<ContactField> {
     }
 
     fn write_item(&self, out: &mut Out, row: &contact::Model, cx: &ReadContext<'_>) {
-        self.write_row(out, row, cx);
+        match self.written.get(&row.id) {
+            Some(json) => out.raw(json.as_bytes()),
+            None => self.write_row(out, row, cx),
+        }
+    }
+
+    fn id(row: &contact::Model) -> Uuid {
+        row.id
+    }
+
+    fn keep_written(&mut self, written: Written) {
+        self.written = written;
     }
 }
 

@@ -11,6 +11,7 @@ use super::context::{Fallback, ReadContext};
 use super::json::{Out, key};
 use super::objects::{self, AccountField, ContactField, CustomerField, Plan, RootObject};
 use super::select::{Collected, Document, argument};
+use super::sql;
 use crate::account::input::{AccountFilter, AccountFilterParams};
 use crate::contact::input::{ContactFilter, ContactFilterParams};
 use crate::customer::input::{CustomerFilter, CustomerFilterParams};
@@ -185,16 +186,31 @@ async fn root_field(
     match field {
         RootField::Typename => out.str("Query"),
         RootField::Customer(id, plan) => {
+            let visible = cx.scope.customer_condition();
+            if let Some(found) = sql::by_id(plan, cx, *id, visible, true).await? {
+                out.opt_raw(found.as_deref());
+                return Ok(());
+            }
             let read = crate::customer::service::by_ids(cx.db, cx.scope, &[*id]).await;
             let rows = count_batch(cx.rows, "CustomerById", 1, read)?;
             by_id(out, cx, plan, rows.first()).await?;
         }
         RootField::Account(id, plan) => {
+            let visible = cx.scope.account_condition();
+            if let Some(found) = sql::by_id(plan, cx, *id, visible, true).await? {
+                out.opt_raw(found.as_deref());
+                return Ok(());
+            }
             let read = crate::account::service::by_ids(cx.db, cx.scope, &[*id]).await;
             let rows = count_batch(cx.rows, "AccountById", 1, read)?;
             by_id(out, cx, plan, rows.first()).await?;
         }
         RootField::Contact(id, plan) => {
+            let visible = cx.scope.contact_condition();
+            if let Some(found) = sql::by_id(plan, cx, *id, visible, false).await? {
+                out.opt_raw(found.as_deref());
+                return Ok(());
+            }
             let row = crate::contact::service::find(cx.db, cx.scope, *id).await?;
             by_id(out, cx, plan, row.as_ref()).await?;
         }
@@ -243,7 +259,7 @@ async fn root_field(
 
 /// A root field by id: `null` when there is no such row in the caller's scope, else the row
 /// with what its plan selects. A row Kith did not write falls back.
-async fn by_id<P: RootObject>(
+async fn by_id<P: RootObject + sql::SqlObject>(
     out: &mut Out,
     cx: &ReadContext<'_>,
     plan: &mut P,
@@ -253,7 +269,7 @@ async fn by_id<P: RootObject>(
         None => out.null(),
         Some(row) if !P::valid(row) => return Err(Fallback::Unsupported),
         Some(row) => {
-            plan.load(cx, &[row]).await?;
+            sql::load(plan, cx, &[row]).await?;
             plan.write_item(out, row, cx);
         }
     }
@@ -270,7 +286,7 @@ async fn page_of<F, Q>(
     rows: &RowPage<<Plan<F> as RootObject>::Row>,
 ) -> Result<(), Fallback>
 where
-    Plan<F>: RootObject,
+    Plan<F>: RootObject + sql::SqlObject,
 {
     if !rows.rows.iter().all(<Plan<F> as RootObject>::valid) {
         return Err(Fallback::Unsupported);
@@ -278,7 +294,7 @@ where
     let refs: Vec<_> = rows.rows.iter().collect();
     for (_, field) in plan.fields_mut() {
         if let PageField::Items(items) = field {
-            items.load(cx, &refs).await?;
+            sql::load(items, cx, &refs).await?;
         }
     }
     write_page(out, plan, args, rows, |out, items, row| {
