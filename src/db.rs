@@ -35,6 +35,23 @@ pub fn any_of(backend: DbBackend, column: impl IntoColumnRef, keys: &[Uuid]) -> 
     }
 }
 
+/// The columns a read selects: `wanted`, then each of `required` it lacks (the keys the read
+/// itself sorts and groups by).
+pub fn columns_with<C: Copy + sea_orm::IdenStatic>(wanted: &[C], required: &[C]) -> Vec<C> {
+    let mut columns = wanted.to_vec();
+    add_columns(&mut columns, required);
+    columns
+}
+
+/// Add each of `more` that `columns` lacks (SeaORM's columns compare by name).
+pub fn add_columns<C: Copy + sea_orm::IdenStatic>(columns: &mut Vec<C>, more: &[C]) {
+    for column in more {
+        if !columns.iter().any(|have| have.as_str() == column.as_str()) {
+            columns.push(*column);
+        }
+    }
+}
+
 /// How long a SQLite writer waits for the lock before giving up with `SQLITE_BUSY`.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of the `address` table.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, Default, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "address")]
 pub struct Model {
     /// Primary key; Kith issues UUIDv7s, which sort in creation order.
@@ -47,3 +47,22 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+from_columns! {
+    Id => id,
+    AddressType => address_type,
+    Line1 => line1,
+    Line2 => line2,
+    Line3 => line3,
+    Line4 => line4,
+    City => city,
+    StateCode => state_code,
+    StateName => state_name,
+    PostalCode => postal_code,
+    Country => country,
+    Latitude => latitude,
+    Longitude => longitude,
+    CreatedAt => created_at,
+    UpdatedAt => updated_at,
+    Version => version,
+}

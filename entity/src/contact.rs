@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of the `contact` table.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, Default, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "contact")]
 pub struct Model {
     /// Primary key; Kith issues UUIDv7s, which sort in creation order.
@@ -65,3 +65,30 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+from_columns! {
+    Id => id,
+    CustomerId => customer_id,
+    AccountId => account_id,
+    Subtype => subtype,
+    Role => role,
+    Title => title,
+    FirstName => first_name,
+    LastName => last_name,
+    CompanyName => company_name,
+    Position => position,
+    EmailAddress => email_address,
+    Website => website,
+    TaxId => tax_id,
+    IsUsedForTax => is_used_for_tax,
+    ContactNumber => contact_number,
+    ContactType => contact_type,
+    DealerCode => dealer_code,
+    Status => status,
+    BankAccountDetails => bank_account_details,
+    AccountPasswordHash => account_password_hash,
+    SortName => sort_name,
+    CreatedAt => created_at,
+    UpdatedAt => updated_at,
+    Version => version,
+}

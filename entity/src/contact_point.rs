@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of the `contact_point` table.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, Default, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "contact_point")]
 pub struct Model {
     /// Primary key; Kith issues UUIDv7s, which sort in creation order.
@@ -37,3 +37,17 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+from_columns! {
+    Id => id,
+    ContactId => contact_id,
+    Kind => kind,
+    Value => value,
+    CountryCode => country_code,
+    AreaCode => area_code,
+    Number => number,
+    IsPrimary => is_primary,
+    CreatedAt => created_at,
+    UpdatedAt => updated_at,
+    Version => version,
+}

@@ -37,7 +37,14 @@ impl Loader<Uuid> for AccountsByCustomer {
         let rows = self.0.finish(
             "AccountsByCustomer",
             ids.len(),
-            super::service::of_customers(&self.0.db, &self.0.scope, ids, self.0.rows.limit()).await,
+            super::service::of_customers(
+                &self.0.db,
+                &self.0.scope,
+                ids,
+                self.0.rows.limit(),
+                entity::account::Model::ALL_COLUMNS,
+            )
+            .await,
         )?;
         Ok(group_by_parent(
             rows.into_iter().map(|row| (row.customer_id, row)),

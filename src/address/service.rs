@@ -2,11 +2,11 @@
 
 use entity::{address, contact_address};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, FromQueryResult, Iterable};
+use sea_orm::{ColumnTrait, ConnectionTrait};
 use uuid::Uuid;
 
 use crate::auth::Scope;
-use crate::db::any_of;
+use crate::db::{any_of, columns_with};
 use crate::error::Result;
 
 /// An address as attached to one contact.
@@ -20,18 +20,21 @@ pub struct AttachedAddress {
     pub address: address::Model,
 }
 
-/// The addresses attached to `contact_ids`, for contacts the caller may see, oldest first.
-#[tracing::instrument(skip(db, contact_ids), fields(keys = contact_ids.len()))]
+/// The addresses attached to `contact_ids`, for contacts the caller may see, oldest first:
+/// the `columns` given (and the id), the others left at their defaults.
+#[tracing::instrument(skip(db, contact_ids, columns), fields(keys = contact_ids.len()))]
 pub async fn of_contacts(
     db: &impl ConnectionTrait,
     scope: &Scope,
     contact_ids: &[Uuid],
     max_rows: u64,
+    columns: &[address::Column],
 ) -> Result<Vec<AttachedAddress>> {
+    let columns = columns_with(columns, &[address::Column::Id]);
     let link_contact = Expr::col((contact_address::Entity, contact_address::Column::ContactId));
     let mut select = Query::select();
-    for column in address::Column::iter() {
-        select.column((address::Entity, column));
+    for column in &columns {
+        select.column((address::Entity, *column));
     }
     select
         .column((contact_address::Entity, contact_address::Column::ContactId))
@@ -55,9 +58,9 @@ pub async fn of_contacts(
         .iter()
         .map(|row| {
             Ok(AttachedAddress {
-                contact_id: row.try_get("", "contact_id")?,
-                is_primary: row.try_get("", "is_primary")?,
-                address: address::Model::from_query_result(row, "")?,
+                contact_id: row.try_get_by_index(columns.len())?,
+                is_primary: row.try_get_by_index(columns.len() + 1)?,
+                address: address::Model::from_columns(row, &columns)?,
             })
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;

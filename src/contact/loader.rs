@@ -20,7 +20,14 @@ impl Loader<Uuid> for ContactsByCustomer {
         let rows = self.0.finish(
             "ContactsByCustomer",
             ids.len(),
-            super::service::of_customers(&self.0.db, &self.0.scope, ids, self.0.rows.limit()).await,
+            super::service::of_customers(
+                &self.0.db,
+                &self.0.scope,
+                ids,
+                self.0.rows.limit(),
+                entity::contact::Model::ALL_COLUMNS,
+            )
+            .await,
         )?;
         Ok(group_by_parent(rows))
     }
@@ -37,7 +44,14 @@ impl Loader<Uuid> for ContactsByAccount {
         let rows = self.0.finish(
             "ContactsByAccount",
             ids.len(),
-            super::service::of_accounts(&self.0.db, &self.0.scope, ids, self.0.rows.limit()).await,
+            super::service::of_accounts(
+                &self.0.db,
+                &self.0.scope,
+                ids,
+                self.0.rows.limit(),
+                entity::contact::Model::ALL_COLUMNS,
+            )
+            .await,
         )?;
         Ok(group_by_parent(rows.into_iter().filter_map(|row| {
             let account_id = row.account_id?;

@@ -3,14 +3,14 @@
 use entity::{contact, shared_contact_link};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    IntoSimpleExpr, Iterable, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, IntoSimpleExpr, QueryFilter,
+    QuerySelect,
 };
 use uuid::Uuid;
 
 use super::input::ContactFilterParams;
 use crate::auth::Scope;
-use crate::db::any_of;
+use crate::db::{any_of, columns_with};
 use crate::error::Result;
 use crate::ordering::Ordering;
 use crate::paging::{KeysetPage, KeysetRequest, PageRequest, RowPage, fetch_keyset, fetch_page};
@@ -163,24 +163,31 @@ pub fn search_condition(backend: DbBackend, search: &str) -> Condition {
     )
 }
 
-/// Account-level contacts of `account_ids` the caller may see, oldest first.
-#[tracing::instrument(skip(db, account_ids), fields(keys = account_ids.len()))]
+/// Account-level contacts of `account_ids` the caller may see, oldest first: the `columns`
+/// given (and the keys), the others left at their defaults.
+#[tracing::instrument(skip(db, account_ids, columns), fields(keys = account_ids.len()))]
 pub async fn of_accounts(
     db: &impl ConnectionTrait,
     scope: &Scope,
     account_ids: &[Uuid],
     max_rows: u64,
+    columns: &[contact::Column],
 ) -> Result<Vec<contact::Model>> {
-    let mut rows = contact::Entity::find()
-        .filter(any_of(
+    let columns = columns_with(columns, &[contact::Column::Id, contact::Column::AccountId]);
+    let mut select = contact_columns(&columns);
+    select
+        .and_where(any_of(
             db.get_database_backend(),
             (contact::Entity, contact::Column::AccountId),
             account_ids,
         ))
-        .filter(scope.contact_condition())
-        .limit(max_rows)
-        .all(db)
-        .await?;
+        .cond_where(scope.contact_condition())
+        .limit(max_rows);
+    let rows = db.query_all(&select).await?;
+    let mut rows = rows
+        .iter()
+        .map(|row| contact::Model::from_columns(row, &columns))
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     // Sorted here, not by an ORDER BY: with one, SQLite (and PostgreSQL's generic plan, whose
     // LIMIT is a parameter) may walk the primary key in order and filter every row, where
     // without one both read just these keys from the parent's index (BENCHMARKS.md).
@@ -191,26 +198,37 @@ pub async fn of_accounts(
 /// The name of the extra column that carries the customer a row was found for.
 const PARENT_COLUMN: &str = "parent_customer_id";
 
-fn contact_columns() -> SelectStatement {
+/// `SELECT columns FROM contact`. The password hash is never read: where it is asked for,
+/// the row gets an empty string when there is one (all `hasAccountPassword` needs).
+fn contact_columns(columns: &[contact::Column]) -> SelectStatement {
     let mut select = Query::select();
-    for column in contact::Column::iter() {
-        select.column((contact::Entity, column));
+    for column in columns {
+        if matches!(column, contact::Column::AccountPasswordHash) {
+            select.expr(Expr::cust(
+                "CASE WHEN \"contact\".\"account_password_hash\" IS NULL THEN NULL ELSE '' END",
+            ));
+        } else {
+            select.column((contact::Entity, *column));
+        }
     }
     select.from(contact::Entity).to_owned()
 }
 
 /// For each of `customer_ids`, its direct contacts plus the shared contacts linked to it
-/// (`Customer.contacts`), as `(customer id, contact)` pairs, oldest contact first.
+/// (`Customer.contacts`), as `(customer id, contact)` pairs, oldest contact first: the
+/// `columns` given (and the id), the others left at their defaults.
 /// One statement: a `UNION ALL` of the two, each side able to use its own index.
-#[tracing::instrument(skip(db, customer_ids), fields(keys = customer_ids.len()))]
+#[tracing::instrument(skip(db, customer_ids, columns), fields(keys = customer_ids.len()))]
 pub async fn of_customers(
     db: &impl ConnectionTrait,
     scope: &Scope,
     customer_ids: &[Uuid],
     max_rows: u64,
+    columns: &[contact::Column],
 ) -> Result<Vec<(Uuid, contact::Model)>> {
     let backend = db.get_database_backend();
-    let direct = contact_columns()
+    let columns = columns_with(columns, &[contact::Column::Id]);
+    let direct = contact_columns(&columns)
         .expr_as(
             Expr::col((contact::Entity, contact::Column::CustomerId)),
             Alias::new(PARENT_COLUMN),
@@ -223,7 +241,7 @@ pub async fn of_customers(
         .and_where(contact::Column::AccountId.is_null())
         .cond_where(scope.contact_condition())
         .to_owned();
-    let shared = contact_columns()
+    let shared = contact_columns(&columns)
         .expr_as(
             Expr::col((
                 shared_contact_link::Entity,
@@ -259,8 +277,8 @@ pub async fn of_customers(
     let mut pairs = rows
         .iter()
         .map(|row| {
-            let parent: Uuid = row.try_get("", PARENT_COLUMN)?;
-            Ok((parent, contact::Model::from_query_result(row, "")?))
+            let parent: Uuid = row.try_get_by_index(columns.len())?;
+            Ok((parent, contact::Model::from_columns(row, &columns)?))
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     pairs.sort_by_key(|(_, contact)| contact.id);

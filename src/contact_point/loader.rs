@@ -20,7 +20,14 @@ impl Loader<Uuid> for ContactPointsByContact {
         let rows = self.0.finish(
             "ContactPointsByContact",
             ids.len(),
-            super::service::of_contacts(&self.0.db, &self.0.scope, ids, self.0.rows.limit()).await,
+            super::service::of_contacts(
+                &self.0.db,
+                &self.0.scope,
+                ids,
+                self.0.rows.limit(),
+                entity::contact_point::Model::ALL_COLUMNS,
+            )
+            .await,
         )?;
         Ok(group_by_parent(
             rows.into_iter().map(|row| (row.contact_id, row)),

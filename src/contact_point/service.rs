@@ -1,34 +1,50 @@
 //! Reading contact points within the caller's scope.
 
 use entity::contact_point;
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IntoSimpleExpr, PaginatorTrait, QueryFilter,
-    QuerySelect,
 };
 use uuid::Uuid;
 
 use crate::auth::Scope;
-use crate::db::any_of;
+use crate::db::{any_of, columns_with};
 use crate::error::Result;
 
-/// The contact points of `contact_ids`, for contacts the caller may see, oldest first.
-#[tracing::instrument(skip(db, contact_ids), fields(keys = contact_ids.len()))]
+/// The contact points of `contact_ids`, for contacts the caller may see, oldest first: the
+/// `columns` given (and the keys), the others left at their defaults.
+#[tracing::instrument(skip(db, contact_ids, columns), fields(keys = contact_ids.len()))]
 pub async fn of_contacts(
     db: &impl ConnectionTrait,
     scope: &Scope,
     contact_ids: &[Uuid],
     max_rows: u64,
+    columns: &[contact_point::Column],
 ) -> Result<Vec<contact_point::Model>> {
-    let mut rows = contact_point::Entity::find()
-        .filter(any_of(
+    let columns = columns_with(
+        columns,
+        &[contact_point::Column::Id, contact_point::Column::ContactId],
+    );
+    let mut select = Query::select();
+    for column in &columns {
+        select.column((contact_point::Entity, *column));
+    }
+    select
+        .from(contact_point::Entity)
+        .and_where(any_of(
             db.get_database_backend(),
             (contact_point::Entity, contact_point::Column::ContactId),
             contact_ids,
         ))
-        .filter(scope.contact_child_condition(contact_point::Column::ContactId.into_simple_expr()))
-        .limit(max_rows)
-        .all(db)
-        .await?;
+        .cond_where(
+            scope.contact_child_condition(contact_point::Column::ContactId.into_simple_expr()),
+        )
+        .limit(max_rows);
+    let rows = db.query_all(&select).await?;
+    let mut rows = rows
+        .iter()
+        .map(|row| contact_point::Model::from_columns(row, &columns))
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     // Sorted here, not by an ORDER BY: with one, SQLite (and PostgreSQL's generic plan, whose
     // LIMIT is a parameter) may walk the primary key in order and filter every row, where
     // without one both read just these keys from the parent's index (BENCHMARKS.md).

@@ -62,14 +62,28 @@ pub async fn contacts(
     if found.is_empty() {
         return Ok(states);
     }
-    for point in
-        crate::contact_point::service::of_contacts(db, &everything, &found, ALL_ROWS).await?
+    for point in crate::contact_point::service::of_contacts(
+        db,
+        &everything,
+        &found,
+        ALL_ROWS,
+        entity::contact_point::Model::ALL_COLUMNS,
+    )
+    .await?
     {
         if let Some(state) = states.get_mut(&point.contact_id) {
             state.points.insert(point.id, point);
         }
     }
-    for attached in crate::address::service::of_contacts(db, &everything, &found, ALL_ROWS).await? {
+    for attached in crate::address::service::of_contacts(
+        db,
+        &everything,
+        &found,
+        ALL_ROWS,
+        entity::address::Model::ALL_COLUMNS,
+    )
+    .await?
+    {
         if let Some(state) = states.get_mut(&attached.contact_id) {
             state
                 .addresses

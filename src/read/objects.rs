@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use async_graphql::parser::types::SelectionSet;
-use entity::{account, contact, contact_point, customer};
+use entity::{account, address, contact, contact_point, customer};
 use uuid::Uuid;
 
 use super::context::{Fallback, ReadContext};
@@ -221,6 +221,7 @@ impl Plan<CustomerField> {
                         cx.scope,
                         &keys,
                         cx.rows.limit(),
+                        &children.plan.columns(),
                     )
                     .await;
                     let read = count_batch(cx.rows, "AccountsByCustomer", keys.len(), read)?;
@@ -236,6 +237,7 @@ impl Plan<CustomerField> {
                         cx.scope,
                         &keys,
                         cx.rows.limit(),
+                        &children.plan.columns(),
                     )
                     .await;
                     let read = count_batch(cx.rows, "ContactsByCustomer", keys.len(), read)?;
@@ -318,9 +320,14 @@ impl Plan<AccountField> {
         let keys = ids(rows.iter().copied(), |row| row.id);
         for (_, field) in &mut self.fields {
             if let AccountField::Contacts(children) = field {
-                let read =
-                    crate::contact::service::of_accounts(cx.db, cx.scope, &keys, cx.rows.limit())
-                        .await;
+                let read = crate::contact::service::of_accounts(
+                    cx.db,
+                    cx.scope,
+                    &keys,
+                    cx.rows.limit(),
+                    &children.plan.columns(),
+                )
+                .await;
                 let read = count_batch(cx.rows, "ContactsByAccount", keys.len(), read)?;
                 valid(&read, valid_contact)?;
                 let Children { plan, rows } = children;
@@ -633,9 +640,15 @@ async fn load_contact_relations(
     }
     if !points.is_empty() {
         let keys = union(&points);
-        let read =
-            crate::contact_point::service::of_contacts(cx.db, cx.scope, &keys, cx.rows.limit())
-                .await;
+        let columns = union_columns(points.iter().map(|(children, _)| children.plan.columns()));
+        let read = crate::contact_point::service::of_contacts(
+            cx.db,
+            cx.scope,
+            &keys,
+            cx.rows.limit(),
+            &columns,
+        )
+        .await;
         let read = count_batch(cx.rows, "ContactPointsByContact", keys.len(), read)?;
         valid(&read, valid_contact_point)?;
         share(
@@ -645,8 +658,14 @@ async fn load_contact_relations(
     }
     if !addresses.is_empty() {
         let keys = union(&addresses);
+        let columns = union_columns(
+            addresses
+                .iter()
+                .map(|(children, _)| children.plan.columns()),
+        );
         let read =
-            crate::address::service::of_contacts(cx.db, cx.scope, &keys, cx.rows.limit()).await;
+            crate::address::service::of_contacts(cx.db, cx.scope, &keys, cx.rows.limit(), &columns)
+                .await;
         let read = count_batch(cx.rows, "AddressesByContact", keys.len(), read)?;
         valid(&read, valid_address)?;
         share(
@@ -655,6 +674,15 @@ async fn load_contact_relations(
         );
     }
     Ok(())
+}
+
+/// Every column any of `plans` reads, once.
+fn union_columns<C: Copy + sea_orm::IdenStatic>(plans: impl Iterator<Item = Vec<C>>) -> Vec<C> {
+    let mut all = Vec::new();
+    for columns in plans {
+        add(&mut all, &columns);
+    }
+    all
 }
 
 /// Every parent id any of `wanted` asks for, once.
@@ -839,5 +867,157 @@ impl Plan<AddressField> {
             AddressField::UpdatedAt => out.date_time(&row.updated_at),
             AddressField::Version => out.int(row.version),
         });
+    }
+}
+
+// ---------------------------------------------------------------- Columns read
+
+use crate::db::add_columns as add;
+
+impl Plan<AccountField> {
+    /// The columns of `account` this plan reads: the keys, the stored enum [`valid_account`]
+    /// checks, and what its fields write.
+    pub fn columns(&self) -> Vec<account::Column> {
+        use account::Column as C;
+        let mut columns = vec![C::Id, C::CustomerId, C::Status];
+        for (_, field) in &self.fields {
+            add(
+                &mut columns,
+                match field {
+                    AccountField::Name => &[C::Name],
+                    AccountField::AccountNumber => &[C::AccountNumber],
+                    AccountField::CreatedAt => &[C::CreatedAt],
+                    AccountField::UpdatedAt => &[C::UpdatedAt],
+                    AccountField::Version => &[C::Version],
+                    AccountField::Typename
+                    | AccountField::Id
+                    | AccountField::Status
+                    | AccountField::CustomerId
+                    | AccountField::Contacts(_) => &[],
+                },
+            );
+        }
+        columns
+    }
+}
+
+impl Plan<ContactField> {
+    /// The columns of `contact` this plan reads: the keys, the stored enums
+    /// [`valid_contact`] checks, and what its fields write.
+    pub fn columns(&self) -> Vec<contact::Column> {
+        use contact::Column as C;
+        let mut columns = vec![
+            C::Id,
+            C::CustomerId,
+            C::AccountId,
+            C::Subtype,
+            C::Role,
+            C::Status,
+        ];
+        for (_, field) in &self.fields {
+            add(
+                &mut columns,
+                match field {
+                    ContactField::Title => &[C::Title],
+                    ContactField::FirstName => &[C::FirstName],
+                    ContactField::LastName => &[C::LastName],
+                    ContactField::CompanyName => &[C::CompanyName],
+                    ContactField::Position => &[C::Position],
+                    ContactField::DisplayName => {
+                        &[C::Title, C::FirstName, C::LastName, C::CompanyName]
+                    }
+                    ContactField::EmailAddress => &[C::EmailAddress],
+                    ContactField::Website => &[C::Website],
+                    ContactField::TaxId => &[C::TaxId],
+                    ContactField::IsUsedForTax => &[C::IsUsedForTax],
+                    ContactField::ContactNumber => &[C::ContactNumber],
+                    ContactField::ContactType => &[C::ContactType],
+                    ContactField::DealerCode => &[C::DealerCode],
+                    ContactField::BankAccountDetails => &[C::BankAccountDetails],
+                    ContactField::HasAccountPassword => &[C::AccountPasswordHash],
+                    ContactField::CreatedAt => &[C::CreatedAt],
+                    ContactField::UpdatedAt => &[C::UpdatedAt],
+                    ContactField::Version => &[C::Version],
+                    ContactField::Typename
+                    | ContactField::Id
+                    | ContactField::Subtype
+                    | ContactField::Role
+                    | ContactField::Status
+                    | ContactField::IsShared
+                    | ContactField::CustomerId
+                    | ContactField::AccountId
+                    | ContactField::ContactPoints(_)
+                    | ContactField::Addresses(_)
+                    | ContactField::PrimaryAddress(_) => &[],
+                },
+            );
+        }
+        columns
+    }
+}
+
+impl Plan<ContactPointField> {
+    /// The columns of `contact_point` this plan reads: the keys, the stored enum, and what
+    /// its fields write.
+    pub fn columns(&self) -> Vec<contact_point::Column> {
+        use contact_point::Column as C;
+        let mut columns = vec![C::Id, C::ContactId, C::Kind];
+        for (_, field) in &self.fields {
+            add(
+                &mut columns,
+                match field {
+                    ContactPointField::Value => &[C::Value],
+                    ContactPointField::CountryCode => &[C::CountryCode],
+                    ContactPointField::AreaCode => &[C::AreaCode],
+                    ContactPointField::Number => &[C::Number],
+                    ContactPointField::Formatted => {
+                        &[C::Value, C::CountryCode, C::AreaCode, C::Number]
+                    }
+                    ContactPointField::IsPrimary => &[C::IsPrimary],
+                    ContactPointField::CreatedAt => &[C::CreatedAt],
+                    ContactPointField::UpdatedAt => &[C::UpdatedAt],
+                    ContactPointField::Version => &[C::Version],
+                    ContactPointField::Typename
+                    | ContactPointField::Id
+                    | ContactPointField::Kind => &[],
+                },
+            );
+        }
+        columns
+    }
+}
+
+impl Plan<AddressField> {
+    /// The columns of `address` this plan reads: the id, the stored enum, and what its fields
+    /// write (`isPrimary` is the link's, read with every address).
+    pub fn columns(&self) -> Vec<address::Column> {
+        use address::Column as C;
+        let mut columns = vec![C::Id, C::AddressType];
+        for (_, field) in &self.fields {
+            add(
+                &mut columns,
+                match field {
+                    AddressField::Line1 => &[C::Line1],
+                    AddressField::Line2 => &[C::Line2],
+                    AddressField::Line3 => &[C::Line3],
+                    AddressField::Line4 => &[C::Line4],
+                    AddressField::City => &[C::City],
+                    AddressField::State => &[C::StateCode],
+                    AddressField::StateName => &[C::StateName],
+                    AddressField::PostalCode => &[C::PostalCode],
+                    AddressField::Country => &[C::Country],
+                    AddressField::Latitude => &[C::Latitude],
+                    AddressField::Longitude => &[C::Longitude],
+                    AddressField::CreatedAt => &[C::CreatedAt],
+                    AddressField::UpdatedAt => &[C::UpdatedAt],
+                    AddressField::Version => &[C::Version],
+                    AddressField::Typename
+                    | AddressField::Id
+                    | AddressField::AddressType
+                    | AddressField::IsPrimary => &[],
+                },
+            );
+        }
+        columns
     }
 }
