@@ -58,9 +58,15 @@ pub async fn fetch_page<S>(
     select: Select<S::Entity>,
     ordering: &Ordering,
     request: PageRequest,
+    columns: &[S::Column],
 ) -> Result<RowPage<S>>
 where
-    S: Sortable + sea_orm::FromQueryResult + Send + Sync + 'static,
+    S: Sortable
+        + sea_orm::FromQueryResult
+        + entity::FromColumns<Column = <S::Entity as EntityTrait>::Column>
+        + Send
+        + Sync
+        + 'static,
     S::Entity: EntityTrait<Model = S>,
 {
     let limit = request.limit();
@@ -87,7 +93,17 @@ where
     } else {
         ordered.offset(request.offset()).limit(limit + 1)
     };
-    let rows_query = page.all(db);
+    // Only `columns`, decoded by index.
+    let statement = page
+        .select_only()
+        .columns(columns.iter().copied())
+        .into_query();
+    let rows_query = async {
+        let rows = db.query_all(&statement).await?;
+        rows.iter()
+            .map(|row| S::from_columns(row, columns))
+            .collect::<std::result::Result<Vec<S>, sea_orm::DbErr>>()
+    };
     let (mut rows, total) = if request.count_total {
         let (rows, total) = futures_util::future::join(rows_query, select.count(db)).await;
         (rows?, Some(total?))

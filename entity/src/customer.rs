@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of the `customer` table.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, Default, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "customer")]
 pub struct Model {
     /// Primary key; Kith issues UUIDv7s, which sort in creation order.
@@ -34,3 +34,15 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+from_columns! {
+    Id => id,
+    Name => name,
+    CustomerNumber => customer_number,
+    TaxId => tax_id,
+    DealerCode => dealer_code,
+    SortName => sort_name,
+    CreatedAt => created_at,
+    UpdatedAt => updated_at,
+    Version => version,
+}

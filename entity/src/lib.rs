@@ -29,7 +29,31 @@ macro_rules! from_columns {
                 Ok(model)
             }
         }
+
+        impl $crate::FromColumns for Model {
+            type Column = Column;
+
+            fn from_columns(
+                row: &sea_orm::QueryResult,
+                columns: &[Column],
+            ) -> Result<Model, sea_orm::DbErr> {
+                Model::from_columns(row, columns)
+            }
+        }
     };
+}
+
+/// A row type that can be decoded from some of its table's columns (see `from_columns!`),
+/// for code generic over the table.
+pub trait FromColumns: Sized {
+    /// The table's column type.
+    type Column: Copy;
+
+    /// The row, whose values are `columns` in that order; the others keep their defaults.
+    fn from_columns(
+        row: &sea_orm::QueryResult,
+        columns: &[Self::Column],
+    ) -> Result<Self, sea_orm::DbErr>;
 }
 
 pub mod account;

@@ -40,16 +40,18 @@ pub async fn find_for_reference(
     Ok(visible(scope, id).lock_shared().one(db).await?)
 }
 
-/// A page of the accounts the caller may see, in `ordering`.
-#[tracing::instrument(skip(db))]
+/// A page of the accounts the caller may see, in `ordering`: the `columns` given, the others
+/// left at their defaults.
+#[tracing::instrument(skip(db, columns))]
 pub async fn list(
     db: &impl ConnectionTrait,
     scope: &Scope,
     filter: &AccountFilterParams,
     ordering: &Ordering,
     page: PageRequest,
+    columns: &[account::Column],
 ) -> Result<RowPage<account::Model>> {
-    fetch_page(db, filtered(db, scope, filter), ordering, page).await
+    fetch_page(db, filtered(db, scope, filter), ordering, page, columns).await
 }
 
 /// A keyset page of the accounts the caller may see, in `ordering` (`accountsConnection`).

@@ -264,9 +264,16 @@ impl ContactQuery {
         let (pagination, request) = page_request(page, ctx)?;
         let filter = filter.unwrap_or_default().parse()?;
         let ordering = parse_order_by(order_by)?;
-        let rows = service::list(ctx.db()?, scope, &filter, &ordering, request)
-            .await
-            .map_err(|e| e.extend())?;
+        let rows = service::list(
+            ctx.db()?,
+            scope,
+            &filter,
+            &ordering,
+            request,
+            entity::contact::Model::ALL_COLUMNS,
+        )
+        .await
+        .map_err(|e| e.extend())?;
         Ok(Page::from_rows(pagination, rows, Contact))
     }
 

@@ -74,16 +74,18 @@ pub async fn by_ids(
         .await?)
 }
 
-/// A page of the contacts the caller may see, in `ordering`.
-#[tracing::instrument(skip(db))]
+/// A page of the contacts the caller may see, in `ordering`: the `columns` given, the others
+/// left at their defaults.
+#[tracing::instrument(skip(db, columns))]
 pub async fn list(
     db: &impl ConnectionTrait,
     scope: &Scope,
     filter: &ContactFilterParams,
     ordering: &Ordering,
     page: PageRequest,
+    columns: &[contact::Column],
 ) -> Result<RowPage<contact::Model>> {
-    fetch_page(db, filtered(db, scope, filter), ordering, page).await
+    fetch_page(db, filtered(db, scope, filter), ordering, page, columns).await
 }
 
 /// A keyset page of the contacts the caller may see, in `ordering` (`contactsConnection`).

@@ -135,9 +135,16 @@ impl CustomerQuery {
         let (pagination, request) = page_request(page, ctx)?;
         let filter = filter.unwrap_or_default().parse()?;
         let ordering = parse_order_by(order_by)?;
-        let rows = service::list(ctx.db()?, scope, &filter, &ordering, request)
-            .await
-            .map_err(|e| e.extend())?;
+        let rows = service::list(
+            ctx.db()?,
+            scope,
+            &filter,
+            &ordering,
+            request,
+            entity::customer::Model::ALL_COLUMNS,
+        )
+        .await
+        .map_err(|e| e.extend())?;
         Ok(Page::from_rows(pagination, rows, Customer))
     }
 

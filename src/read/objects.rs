@@ -874,12 +874,64 @@ impl Plan<AddressField> {
 
 use crate::db::add_columns as add;
 
-impl Plan<AccountField> {
+/// The columns of its table a plan reads.
+pub trait ReadColumns {
+    /// The table's column type.
+    type Column: Copy + sea_orm::IdenStatic;
+
+    /// What every read of the table needs whatever the selection: the keys it is grouped by
+    /// and the stored enums [`valid`] checks.
+    fn base_columns() -> Vec<Self::Column>;
+
+    /// Those and what the plan's fields write.
+    fn columns(&self) -> Vec<Self::Column>;
+}
+
+impl ReadColumns for Plan<CustomerField> {
+    type Column = customer::Column;
+
+    fn base_columns() -> Vec<customer::Column> {
+        vec![customer::Column::Id]
+    }
+
+    fn columns(&self) -> Vec<customer::Column> {
+        use customer::Column as C;
+        let mut columns = Self::base_columns();
+        for (_, field) in &self.fields {
+            add(
+                &mut columns,
+                match field {
+                    CustomerField::Name => &[C::Name],
+                    CustomerField::CustomerNumber => &[C::CustomerNumber],
+                    CustomerField::TaxId => &[C::TaxId],
+                    CustomerField::DealerCode => &[C::DealerCode],
+                    CustomerField::CreatedAt => &[C::CreatedAt],
+                    CustomerField::UpdatedAt => &[C::UpdatedAt],
+                    CustomerField::Version => &[C::Version],
+                    CustomerField::Typename
+                    | CustomerField::Id
+                    | CustomerField::Accounts(_)
+                    | CustomerField::Contacts(_) => &[],
+                },
+            );
+        }
+        columns
+    }
+}
+
+impl ReadColumns for Plan<AccountField> {
+    type Column = account::Column;
+
+    fn base_columns() -> Vec<account::Column> {
+        use account::Column as C;
+        vec![C::Id, C::CustomerId, C::Status]
+    }
+
     /// The columns of `account` this plan reads: the keys, the stored enum [`valid_account`]
     /// checks, and what its fields write.
-    pub fn columns(&self) -> Vec<account::Column> {
+    fn columns(&self) -> Vec<account::Column> {
         use account::Column as C;
-        let mut columns = vec![C::Id, C::CustomerId, C::Status];
+        let mut columns = Self::base_columns();
         for (_, field) in &self.fields {
             add(
                 &mut columns,
@@ -901,19 +953,26 @@ impl Plan<AccountField> {
     }
 }
 
-impl Plan<ContactField> {
-    /// The columns of `contact` this plan reads: the keys, the stored enums
-    /// [`valid_contact`] checks, and what its fields write.
-    pub fn columns(&self) -> Vec<contact::Column> {
+impl ReadColumns for Plan<ContactField> {
+    type Column = contact::Column;
+
+    fn base_columns() -> Vec<contact::Column> {
         use contact::Column as C;
-        let mut columns = vec![
+        vec![
             C::Id,
             C::CustomerId,
             C::AccountId,
             C::Subtype,
             C::Role,
             C::Status,
-        ];
+        ]
+    }
+
+    /// The columns of `contact` this plan reads: the keys, the stored enums
+    /// [`valid_contact`] checks, and what its fields write.
+    fn columns(&self) -> Vec<contact::Column> {
+        use contact::Column as C;
+        let mut columns = Self::base_columns();
         for (_, field) in &self.fields {
             add(
                 &mut columns,
@@ -956,12 +1015,19 @@ impl Plan<ContactField> {
     }
 }
 
-impl Plan<ContactPointField> {
+impl ReadColumns for Plan<ContactPointField> {
+    type Column = contact_point::Column;
+
+    fn base_columns() -> Vec<contact_point::Column> {
+        use contact_point::Column as C;
+        vec![C::Id, C::ContactId, C::Kind]
+    }
+
     /// The columns of `contact_point` this plan reads: the keys, the stored enum, and what
     /// its fields write.
-    pub fn columns(&self) -> Vec<contact_point::Column> {
+    fn columns(&self) -> Vec<contact_point::Column> {
         use contact_point::Column as C;
-        let mut columns = vec![C::Id, C::ContactId, C::Kind];
+        let mut columns = Self::base_columns();
         for (_, field) in &self.fields {
             add(
                 &mut columns,
@@ -987,12 +1053,19 @@ impl Plan<ContactPointField> {
     }
 }
 
-impl Plan<AddressField> {
+impl ReadColumns for Plan<AddressField> {
+    type Column = address::Column;
+
+    fn base_columns() -> Vec<address::Column> {
+        use address::Column as C;
+        vec![C::Id, C::AddressType]
+    }
+
     /// The columns of `address` this plan reads: the id, the stored enum, and what its fields
     /// write (`isPrimary` is the link's, read with every address).
-    pub fn columns(&self) -> Vec<address::Column> {
+    fn columns(&self) -> Vec<address::Column> {
         use address::Column as C;
-        let mut columns = vec![C::Id, C::AddressType];
+        let mut columns = Self::base_columns();
         for (_, field) in &self.fields {
             add(
                 &mut columns,

@@ -9,7 +9,9 @@ use uuid::Uuid;
 use super::connection::{self, ConnectionField, KeysetArgs};
 use super::context::{Fallback, ReadContext};
 use super::json::{Out, key};
-use super::objects::{self, AccountField, ContactField, CustomerField, Plan, RootObject};
+use super::objects::{
+    self, AccountField, ContactField, CustomerField, Plan, ReadColumns, RootObject,
+};
 use super::select::{Collected, Document, argument};
 use super::sql;
 use crate::account::input::{AccountFilter, AccountFilterParams};
@@ -216,20 +218,41 @@ async fn root_field(
         }
         RootField::Customers(args, plan) => {
             let (filter, ordering, request) = (&args.filter, &args.ordering, args.request);
-            let rows =
-                crate::customer::service::list(cx.db, cx.scope, filter, ordering, request).await?;
+            let rows = crate::customer::service::list(
+                cx.db,
+                cx.scope,
+                filter,
+                ordering,
+                request,
+                &items_columns(plan),
+            )
+            .await?;
             page_of(out, cx, plan, args, &rows).await?;
         }
         RootField::Accounts(args, plan) => {
             let (filter, ordering, request) = (&args.filter, &args.ordering, args.request);
-            let rows =
-                crate::account::service::list(cx.db, cx.scope, filter, ordering, request).await?;
+            let rows = crate::account::service::list(
+                cx.db,
+                cx.scope,
+                filter,
+                ordering,
+                request,
+                &items_columns(plan),
+            )
+            .await?;
             page_of(out, cx, plan, args, &rows).await?;
         }
         RootField::Contacts(args, plan) => {
             let (filter, ordering, request) = (&args.filter, &args.ordering, args.request);
-            let rows =
-                crate::contact::service::list(cx.db, cx.scope, filter, ordering, request).await?;
+            let rows = crate::contact::service::list(
+                cx.db,
+                cx.scope,
+                filter,
+                ordering,
+                request,
+                &items_columns(plan),
+            )
+            .await?;
             page_of(out, cx, plan, args, &rows).await?;
         }
         RootField::CustomersConnection(args, plan) => {
@@ -409,4 +432,19 @@ fn write_page<F, R, P>(
 fn id(doc: &Document<'_>, field: &Field) -> Result<Uuid, Fallback> {
     let id = argument::<ID>(doc, field, "id")?;
     Uuid::parse_str(id.as_str()).map_err(|_| Fallback::Unsupported)
+}
+
+/// The columns the `items` selections of a page read (each alias has its own plan), and those
+/// every row needs when there is none.
+fn items_columns<F>(plan: &Plan<PageField<F>>) -> Vec<<Plan<F> as ReadColumns>::Column>
+where
+    Plan<F>: ReadColumns,
+{
+    let mut columns = <Plan<F> as ReadColumns>::base_columns();
+    for (_, field) in plan.fields() {
+        if let PageField::Items(items) = field {
+            crate::db::add_columns(&mut columns, &items.columns());
+        }
+    }
+    columns
 }
