@@ -874,6 +874,18 @@ impl Plan<AddressField> {
 
 use crate::db::add_columns as add;
 
+/// `base`, and the columns each of `fields` writes (`of`), each once.
+fn read_columns<F, C: Copy + sea_orm::IdenStatic>(
+    mut base: Vec<C>,
+    fields: &[(Box<[u8]>, F)],
+    of: impl Fn(&F) -> &'static [C],
+) -> Vec<C> {
+    for (_, field) in fields {
+        add(&mut base, of(field));
+    }
+    base
+}
+
 /// The columns of its table a plan reads.
 pub trait ReadColumns {
     /// The table's column type.
@@ -896,26 +908,19 @@ impl ReadColumns for Plan<CustomerField> {
 
     fn columns(&self) -> Vec<customer::Column> {
         use customer::Column as C;
-        let mut columns = Self::base_columns();
-        for (_, field) in &self.fields {
-            add(
-                &mut columns,
-                match field {
-                    CustomerField::Name => &[C::Name],
-                    CustomerField::CustomerNumber => &[C::CustomerNumber],
-                    CustomerField::TaxId => &[C::TaxId],
-                    CustomerField::DealerCode => &[C::DealerCode],
-                    CustomerField::CreatedAt => &[C::CreatedAt],
-                    CustomerField::UpdatedAt => &[C::UpdatedAt],
-                    CustomerField::Version => &[C::Version],
-                    CustomerField::Typename
-                    | CustomerField::Id
-                    | CustomerField::Accounts(_)
-                    | CustomerField::Contacts(_) => &[],
-                },
-            );
-        }
-        columns
+        read_columns(Self::base_columns(), &self.fields, |field| match field {
+            CustomerField::Name => &[C::Name],
+            CustomerField::CustomerNumber => &[C::CustomerNumber],
+            CustomerField::TaxId => &[C::TaxId],
+            CustomerField::DealerCode => &[C::DealerCode],
+            CustomerField::CreatedAt => &[C::CreatedAt],
+            CustomerField::UpdatedAt => &[C::UpdatedAt],
+            CustomerField::Version => &[C::Version],
+            CustomerField::Typename
+            | CustomerField::Id
+            | CustomerField::Accounts(_)
+            | CustomerField::Contacts(_) => &[],
+        })
     }
 }
 
@@ -931,25 +936,18 @@ impl ReadColumns for Plan<AccountField> {
     /// checks, and what its fields write.
     fn columns(&self) -> Vec<account::Column> {
         use account::Column as C;
-        let mut columns = Self::base_columns();
-        for (_, field) in &self.fields {
-            add(
-                &mut columns,
-                match field {
-                    AccountField::Name => &[C::Name],
-                    AccountField::AccountNumber => &[C::AccountNumber],
-                    AccountField::CreatedAt => &[C::CreatedAt],
-                    AccountField::UpdatedAt => &[C::UpdatedAt],
-                    AccountField::Version => &[C::Version],
-                    AccountField::Typename
-                    | AccountField::Id
-                    | AccountField::Status
-                    | AccountField::CustomerId
-                    | AccountField::Contacts(_) => &[],
-                },
-            );
-        }
-        columns
+        read_columns(Self::base_columns(), &self.fields, |field| match field {
+            AccountField::Name => &[C::Name],
+            AccountField::AccountNumber => &[C::AccountNumber],
+            AccountField::CreatedAt => &[C::CreatedAt],
+            AccountField::UpdatedAt => &[C::UpdatedAt],
+            AccountField::Version => &[C::Version],
+            AccountField::Typename
+            | AccountField::Id
+            | AccountField::Status
+            | AccountField::CustomerId
+            | AccountField::Contacts(_) => &[],
+        })
     }
 }
 
@@ -972,46 +970,37 @@ impl ReadColumns for Plan<ContactField> {
     /// [`valid_contact`] checks, and what its fields write.
     fn columns(&self) -> Vec<contact::Column> {
         use contact::Column as C;
-        let mut columns = Self::base_columns();
-        for (_, field) in &self.fields {
-            add(
-                &mut columns,
-                match field {
-                    ContactField::Title => &[C::Title],
-                    ContactField::FirstName => &[C::FirstName],
-                    ContactField::LastName => &[C::LastName],
-                    ContactField::CompanyName => &[C::CompanyName],
-                    ContactField::Position => &[C::Position],
-                    ContactField::DisplayName => {
-                        &[C::Title, C::FirstName, C::LastName, C::CompanyName]
-                    }
-                    ContactField::EmailAddress => &[C::EmailAddress],
-                    ContactField::Website => &[C::Website],
-                    ContactField::TaxId => &[C::TaxId],
-                    ContactField::IsUsedForTax => &[C::IsUsedForTax],
-                    ContactField::ContactNumber => &[C::ContactNumber],
-                    ContactField::ContactType => &[C::ContactType],
-                    ContactField::DealerCode => &[C::DealerCode],
-                    ContactField::BankAccountDetails => &[C::BankAccountDetails],
-                    ContactField::HasAccountPassword => &[C::AccountPasswordHash],
-                    ContactField::CreatedAt => &[C::CreatedAt],
-                    ContactField::UpdatedAt => &[C::UpdatedAt],
-                    ContactField::Version => &[C::Version],
-                    ContactField::Typename
-                    | ContactField::Id
-                    | ContactField::Subtype
-                    | ContactField::Role
-                    | ContactField::Status
-                    | ContactField::IsShared
-                    | ContactField::CustomerId
-                    | ContactField::AccountId
-                    | ContactField::ContactPoints(_)
-                    | ContactField::Addresses(_)
-                    | ContactField::PrimaryAddress(_) => &[],
-                },
-            );
-        }
-        columns
+        read_columns(Self::base_columns(), &self.fields, |field| match field {
+            ContactField::Title => &[C::Title],
+            ContactField::FirstName => &[C::FirstName],
+            ContactField::LastName => &[C::LastName],
+            ContactField::CompanyName => &[C::CompanyName],
+            ContactField::Position => &[C::Position],
+            ContactField::DisplayName => &[C::Title, C::FirstName, C::LastName, C::CompanyName],
+            ContactField::EmailAddress => &[C::EmailAddress],
+            ContactField::Website => &[C::Website],
+            ContactField::TaxId => &[C::TaxId],
+            ContactField::IsUsedForTax => &[C::IsUsedForTax],
+            ContactField::ContactNumber => &[C::ContactNumber],
+            ContactField::ContactType => &[C::ContactType],
+            ContactField::DealerCode => &[C::DealerCode],
+            ContactField::BankAccountDetails => &[C::BankAccountDetails],
+            ContactField::HasAccountPassword => &[C::AccountPasswordHash],
+            ContactField::CreatedAt => &[C::CreatedAt],
+            ContactField::UpdatedAt => &[C::UpdatedAt],
+            ContactField::Version => &[C::Version],
+            ContactField::Typename
+            | ContactField::Id
+            | ContactField::Subtype
+            | ContactField::Role
+            | ContactField::Status
+            | ContactField::IsShared
+            | ContactField::CustomerId
+            | ContactField::AccountId
+            | ContactField::ContactPoints(_)
+            | ContactField::Addresses(_)
+            | ContactField::PrimaryAddress(_) => &[],
+        })
     }
 }
 
@@ -1027,29 +1016,18 @@ impl ReadColumns for Plan<ContactPointField> {
     /// its fields write.
     fn columns(&self) -> Vec<contact_point::Column> {
         use contact_point::Column as C;
-        let mut columns = Self::base_columns();
-        for (_, field) in &self.fields {
-            add(
-                &mut columns,
-                match field {
-                    ContactPointField::Value => &[C::Value],
-                    ContactPointField::CountryCode => &[C::CountryCode],
-                    ContactPointField::AreaCode => &[C::AreaCode],
-                    ContactPointField::Number => &[C::Number],
-                    ContactPointField::Formatted => {
-                        &[C::Value, C::CountryCode, C::AreaCode, C::Number]
-                    }
-                    ContactPointField::IsPrimary => &[C::IsPrimary],
-                    ContactPointField::CreatedAt => &[C::CreatedAt],
-                    ContactPointField::UpdatedAt => &[C::UpdatedAt],
-                    ContactPointField::Version => &[C::Version],
-                    ContactPointField::Typename
-                    | ContactPointField::Id
-                    | ContactPointField::Kind => &[],
-                },
-            );
-        }
-        columns
+        read_columns(Self::base_columns(), &self.fields, |field| match field {
+            ContactPointField::Value => &[C::Value],
+            ContactPointField::CountryCode => &[C::CountryCode],
+            ContactPointField::AreaCode => &[C::AreaCode],
+            ContactPointField::Number => &[C::Number],
+            ContactPointField::Formatted => &[C::Value, C::CountryCode, C::AreaCode, C::Number],
+            ContactPointField::IsPrimary => &[C::IsPrimary],
+            ContactPointField::CreatedAt => &[C::CreatedAt],
+            ContactPointField::UpdatedAt => &[C::UpdatedAt],
+            ContactPointField::Version => &[C::Version],
+            ContactPointField::Typename | ContactPointField::Id | ContactPointField::Kind => &[],
+        })
     }
 }
 
@@ -1065,32 +1043,25 @@ impl ReadColumns for Plan<AddressField> {
     /// write (`isPrimary` is the link's, read with every address).
     fn columns(&self) -> Vec<address::Column> {
         use address::Column as C;
-        let mut columns = Self::base_columns();
-        for (_, field) in &self.fields {
-            add(
-                &mut columns,
-                match field {
-                    AddressField::Line1 => &[C::Line1],
-                    AddressField::Line2 => &[C::Line2],
-                    AddressField::Line3 => &[C::Line3],
-                    AddressField::Line4 => &[C::Line4],
-                    AddressField::City => &[C::City],
-                    AddressField::State => &[C::StateCode],
-                    AddressField::StateName => &[C::StateName],
-                    AddressField::PostalCode => &[C::PostalCode],
-                    AddressField::Country => &[C::Country],
-                    AddressField::Latitude => &[C::Latitude],
-                    AddressField::Longitude => &[C::Longitude],
-                    AddressField::CreatedAt => &[C::CreatedAt],
-                    AddressField::UpdatedAt => &[C::UpdatedAt],
-                    AddressField::Version => &[C::Version],
-                    AddressField::Typename
-                    | AddressField::Id
-                    | AddressField::AddressType
-                    | AddressField::IsPrimary => &[],
-                },
-            );
-        }
-        columns
+        read_columns(Self::base_columns(), &self.fields, |field| match field {
+            AddressField::Line1 => &[C::Line1],
+            AddressField::Line2 => &[C::Line2],
+            AddressField::Line3 => &[C::Line3],
+            AddressField::Line4 => &[C::Line4],
+            AddressField::City => &[C::City],
+            AddressField::State => &[C::StateCode],
+            AddressField::StateName => &[C::StateName],
+            AddressField::PostalCode => &[C::PostalCode],
+            AddressField::Country => &[C::Country],
+            AddressField::Latitude => &[C::Latitude],
+            AddressField::Longitude => &[C::Longitude],
+            AddressField::CreatedAt => &[C::CreatedAt],
+            AddressField::UpdatedAt => &[C::UpdatedAt],
+            AddressField::Version => &[C::Version],
+            AddressField::Typename
+            | AddressField::Id
+            | AddressField::AddressType
+            | AddressField::IsPrimary => &[],
+        })
     }
 }
