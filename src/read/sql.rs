@@ -1,8 +1,8 @@
 //! On PostgreSQL, root objects with nested lists written by PostgreSQL itself: one statement
 //! per root field instead of one per relation, and no row decoded in Kith.
 //!
-//! A plan of `Customer`, `Account` or `Contact` becomes one `SELECT` over the root rows
-//! already read, each list a `LEFT JOIN LATERAL` of an aggregate over the child table: the
+//! A plan of `Customer`, `Account` or `Contact` becomes one `SELECT` over its root rows
+//! (already read for a page, read here for a field by id), each list a `LEFT JOIN LATERAL` of an aggregate over the child table: the
 //! same scope conditions as the relation's service function, the child's columns only, and
 //! every object written as compact JSON text (`to_json` escapes strings as Kith's writer
 //! does) in selection order, items ordered by id as the other paths order them. Correlated
@@ -42,8 +42,8 @@ const INVALID: i64 = 1_000_000_000;
 
 /// The most root rows written this way. Each list costs PostgreSQL a lateral read per
 /// parent row and a function call per value, where reading by relation costs one statement
-/// per relation: this way is 1.2× on a nested customer, and 0.8× on 100 contacts with their
-/// contact points (`bench/compare/ab.sh`, BENCHMARKS.md).
+/// per relation: this way is 1.6–1.8× on a nested customer, and 0.8× on 100 contacts with
+/// their contact points (`bench/compare/ab.sh`, BENCHMARKS.md).
 const MAX_ROOTS: usize = 10;
 
 /// A plan PostgreSQL can write.
@@ -156,12 +156,11 @@ async fn write_roots<P: SqlObject>(
         .from_subquery(base, Alias::new(&t));
     row.join_lists(&mut select);
 
-    let read = cx
+    let rows = cx
         .db
         .query_all(&select)
         .await
-        .map_err(crate::error::AppError::from);
-    let rows = read?;
+        .map_err(crate::error::AppError::from)?;
     let mut written = HashMap::with_capacity(rows.len());
     let mut total: u64 = 0;
     for result in &rows {
@@ -241,7 +240,7 @@ impl Builder<'_> {
         List { select, alias }
     }
 
-    /// A list under `parent` (alias `p`) by `field`, or `None` when SQL cannot write it.
+    /// The contacts of the account aliased `p`, or `None` when SQL cannot write `plan`.
     fn contacts_of_accounts(&mut self, plan: &Plan<ContactField>, p: &str) -> Option<List> {
         let t = self.alias("t");
         let row = plan.row(self, &t)?;
@@ -252,6 +251,8 @@ impl Builder<'_> {
         Some(self.list(base, "contact", &t, row))
     }
 
+    /// The direct and linked shared contacts of the customer aliased `p` (as
+    /// `contact::service::of_customers` reads them).
     fn contacts_of_customers(&mut self, plan: &Plan<ContactField>, p: &str) -> Option<List> {
         let t = self.alias("t");
         let row = plan.row(self, &t)?;
@@ -282,6 +283,7 @@ impl Builder<'_> {
         ))
     }
 
+    /// The accounts of the customer aliased `p`.
     fn accounts_of_customers(&mut self, plan: &Plan<AccountField>, p: &str) -> Option<List> {
         let t = self.alias("t");
         let row = plan.row(self, &t)?;
@@ -292,6 +294,7 @@ impl Builder<'_> {
         Some(self.list(base, "account", &t, row))
     }
 
+    /// The contact points of the contact aliased `p`.
     fn contact_points(&mut self, plan: &Plan<ContactPointField>, p: &str) -> Option<List> {
         let t = self.alias("t");
         let row = plan.row(self, &t)?;
