@@ -43,6 +43,19 @@ pub fn columns_with<C: Copy + sea_orm::IdenStatic>(wanted: &[C], required: &[C])
     columns
 }
 
+/// Run `select`, whose values are `columns` in that order, and decode each row by index.
+pub async fn rows_of<M: entity::FromColumns>(
+    db: &impl ConnectionTrait,
+    select: &sea_orm::sea_query::SelectStatement,
+    columns: &[M::Column],
+) -> Result<Vec<M>, sea_orm::DbErr> {
+    db.query_all(select)
+        .await?
+        .iter()
+        .map(|row| M::from_columns(row, columns))
+        .collect()
+}
+
 /// Add each of `more` that `columns` lacks (SeaORM's columns compare by name).
 pub fn add_columns<C: Copy + sea_orm::IdenStatic>(columns: &mut Vec<C>, more: &[C]) {
     for column in more {

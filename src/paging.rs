@@ -98,12 +98,7 @@ where
         .select_only()
         .columns(columns.iter().copied())
         .into_query();
-    let rows_query = async {
-        let rows = db.query_all(&statement).await?;
-        rows.iter()
-            .map(|row| S::from_columns(row, columns))
-            .collect::<std::result::Result<Vec<S>, sea_orm::DbErr>>()
-    };
+    let rows_query = crate::db::rows_of::<S>(db, &statement, columns);
     let (mut rows, total) = if request.count_total {
         let (rows, total) = futures_util::future::join(rows_query, select.count(db)).await;
         (rows?, Some(total?))

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::input::AccountFilterParams;
 use crate::auth::Scope;
-use crate::db::{any_of, columns_with};
+use crate::db::{any_of, columns_with, rows_of};
 use crate::error::Result;
 use crate::ordering::Ordering;
 use crate::paging::{KeysetPage, KeysetRequest, PageRequest, RowPage, fetch_keyset, fetch_page};
@@ -119,10 +119,8 @@ pub async fn of_customers(
 ) -> Result<Vec<account::Model>> {
     let columns = columns_with(columns, &[account::Column::Id, account::Column::CustomerId]);
     let mut select = Query::select();
-    for column in &columns {
-        select.column((account::Entity, *column));
-    }
     select
+        .columns(columns.iter().map(|column| (account::Entity, *column)))
         .from(account::Entity)
         .and_where(any_of(
             db.get_database_backend(),
@@ -131,11 +129,7 @@ pub async fn of_customers(
         ))
         .cond_where(scope.account_condition())
         .limit(max_rows);
-    let rows = db.query_all(&select).await?;
-    let mut rows = rows
-        .iter()
-        .map(|row| account::Model::from_columns(row, &columns))
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    let mut rows: Vec<account::Model> = rows_of(db, &select, &columns).await?;
     // Sorted here, not by an ORDER BY: with one, SQLite (and PostgreSQL's generic plan, whose
     // LIMIT is a parameter) may walk the primary key in order and filter every row, where
     // without one both read just these keys from the parent's index (BENCHMARKS.md).

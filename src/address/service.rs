@@ -33,10 +33,8 @@ pub async fn of_contacts(
     let columns = columns_with(columns, &[address::Column::Id]);
     let link_contact = Expr::col((contact_address::Entity, contact_address::Column::ContactId));
     let mut select = Query::select();
-    for column in &columns {
-        select.column((address::Entity, *column));
-    }
     select
+        .columns(columns.iter().map(|column| (address::Entity, *column)))
         .column((contact_address::Entity, contact_address::Column::ContactId))
         .column((contact_address::Entity, contact_address::Column::IsPrimary))
         .from(address::Entity)

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::input::ContactFilterParams;
 use crate::auth::Scope;
-use crate::db::{any_of, columns_with};
+use crate::db::{any_of, columns_with, rows_of};
 use crate::error::Result;
 use crate::ordering::Ordering;
 use crate::paging::{KeysetPage, KeysetRequest, PageRequest, RowPage, fetch_keyset, fetch_page};
@@ -185,11 +185,7 @@ pub async fn of_accounts(
         ))
         .cond_where(scope.contact_condition())
         .limit(max_rows);
-    let rows = db.query_all(&select).await?;
-    let mut rows = rows
-        .iter()
-        .map(|row| contact::Model::from_columns(row, &columns))
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    let mut rows: Vec<contact::Model> = rows_of(db, &select, &columns).await?;
     // Sorted here, not by an ORDER BY: with one, SQLite (and PostgreSQL's generic plan, whose
     // LIMIT is a parameter) may walk the primary key in order and filter every row, where
     // without one both read just these keys from the parent's index (BENCHMARKS.md).

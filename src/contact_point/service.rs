@@ -8,7 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::auth::Scope;
-use crate::db::{any_of, columns_with};
+use crate::db::{any_of, columns_with, rows_of};
 use crate::error::Result;
 
 /// The contact points of `contact_ids`, for contacts the caller may see, oldest first: the
@@ -26,10 +26,12 @@ pub async fn of_contacts(
         &[contact_point::Column::Id, contact_point::Column::ContactId],
     );
     let mut select = Query::select();
-    for column in &columns {
-        select.column((contact_point::Entity, *column));
-    }
     select
+        .columns(
+            columns
+                .iter()
+                .map(|column| (contact_point::Entity, *column)),
+        )
         .from(contact_point::Entity)
         .and_where(any_of(
             db.get_database_backend(),
@@ -40,11 +42,7 @@ pub async fn of_contacts(
             scope.contact_child_condition(contact_point::Column::ContactId.into_simple_expr()),
         )
         .limit(max_rows);
-    let rows = db.query_all(&select).await?;
-    let mut rows = rows
-        .iter()
-        .map(|row| contact_point::Model::from_columns(row, &columns))
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    let mut rows: Vec<contact_point::Model> = rows_of(db, &select, &columns).await?;
     // Sorted here, not by an ORDER BY: with one, SQLite (and PostgreSQL's generic plan, whose
     // LIMIT is a parameter) may walk the primary key in order and filter every row, where
     // without one both read just these keys from the parent's index (BENCHMARKS.md).

@@ -46,6 +46,9 @@ const INVALID: i64 = 1_000_000_000;
 /// their contact points (`bench/compare/ab.sh`, BENCHMARKS.md).
 const MAX_ROOTS: usize = 10;
 
+/// A list's JSON from its rows' (`{json}`, of the row aliased `{t}`), in id order.
+const LIST_JSON: &str = "'[' || string_agg({json}, ',' ORDER BY {t}.id) || ']'";
+
 /// A plan PostgreSQL can write.
 pub trait SqlObject {
     /// The table of the plan's rows.
@@ -60,7 +63,7 @@ pub trait SqlObject {
 }
 
 /// Read what `plan` selects under `rows` (root rows already read in the caller's scope):
-/// written whole by PostgreSQL where [`write`] can, relation by relation otherwise.
+/// written whole by PostgreSQL where [`write_roots`] can, relation by relation otherwise.
 pub async fn load<P: RootObject + SqlObject>(
     plan: &mut P,
     cx: &ReadContext<'_>,
@@ -69,24 +72,13 @@ pub async fn load<P: RootObject + SqlObject>(
     let mut ids: Vec<Uuid> = rows.iter().map(|row| P::id(row)).collect();
     ids.sort_unstable();
     ids.dedup();
-    match write(plan, cx, ids).await? {
+    match write_roots(plan, cx, ids, None).await? {
         Some(written) => {
             plan.keep_written(written);
             Ok(())
         }
         None => plan.load(cx, rows).await,
     }
-}
-
-/// Write the objects of `ids` (rows of `P::TABLE` already read in the caller's scope) with
-/// one statement. `Ok(None)`: this path does not apply, or the rows under them would cross
-/// the budget or are not Kith's; read the plan relation by relation instead.
-async fn write<P: SqlObject>(
-    plan: &P,
-    cx: &ReadContext<'_>,
-    ids: Vec<Uuid>,
-) -> Result<Option<Written>, Fallback> {
-    write_roots(plan, cx, ids, None).await
 }
 
 /// Read the root row `id` of a field by id, in the caller's scope (`visible`), and write it
@@ -104,8 +96,11 @@ pub async fn by_id<P: SqlObject>(
     Ok(written.map(|mut written| written.remove(&id)))
 }
 
-/// [`write`], or with `root` the root rows read here too: only those `root.0` lets the caller
-/// see, each counted against the budget if `root.1`.
+/// Write the objects of `ids` with one statement: rows of `P::TABLE` already read in the
+/// caller's scope or, with `root`, read here too (only those `root.0` lets the caller see,
+/// each counted against the budget if `root.1`). `Ok(None)`: this path does not apply, or
+/// the rows under them would cross the budget or are not Kith's; read the plan relation by
+/// relation instead.
 async fn write_roots<P: SqlObject>(
     plan: &P,
     cx: &ReadContext<'_>,
@@ -213,12 +208,7 @@ impl Builder<'_> {
     ) -> List {
         child.select_columns(&mut base, table);
         base.limit(self.cap);
-        self.aggregate(
-            base,
-            t,
-            child,
-            "'[' || string_agg({json}, ',' ORDER BY {t}.id) || ']'",
-        )
+        self.aggregate(base, t, child, LIST_JSON)
     }
 
     /// The lateral join of `base` aliased `t`, aggregated by `json_of` (`{json}` and `{t}` in
@@ -275,12 +265,7 @@ impl Builder<'_> {
             .cond_where(self.scope.contact_condition());
         row.select_columns(&mut shared, "contact");
         direct.union(UnionType::All, shared).limit(self.cap);
-        Some(self.aggregate(
-            direct,
-            &t,
-            row,
-            "'[' || string_agg({json}, ',' ORDER BY {t}.id) || ']'",
-        ))
+        Some(self.aggregate(direct, &t, row, LIST_JSON))
     }
 
     /// The accounts of the customer aliased `p`.
