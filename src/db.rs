@@ -49,11 +49,21 @@ pub async fn rows_of<M: entity::FromColumns>(
     select: &sea_orm::sea_query::SelectStatement,
     columns: &[M::Column],
 ) -> Result<Vec<M>, sea_orm::DbErr> {
-    db.query_all(select)
-        .await?
-        .iter()
-        .map(|row| M::from_columns(row, columns))
-        .collect()
+    decode_rows(&db.query_all(select).await?, columns)
+}
+
+/// Decode `rows`, whose values are `columns` in that order, by index.
+pub fn decode_rows<M: entity::FromColumns>(
+    rows: &[sea_orm::QueryResult],
+    columns: &[M::Column],
+) -> Result<Vec<M>, sea_orm::DbErr> {
+    // Sized once: collecting through `Result` grows the vector by doubling, moving every
+    // decoded row again each time (models are a few hundred bytes).
+    let mut models = Vec::with_capacity(rows.len());
+    for row in rows {
+        models.push(M::from_columns(row, columns)?);
+    }
+    Ok(models)
 }
 
 /// Add each of `more` that `columns` lacks (SeaORM's columns compare by name).

@@ -6,7 +6,7 @@
 //! gets is assembled above the resources, in [`crate::schema::attach_loaders`].
 
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -140,10 +140,10 @@ pub fn data_loader<L: Loader<Uuid>>(loader: L, spawner: &BatchSpawner) -> DataLo
 }
 
 /// Group `(parent, child)` rows into the map a one-to-many loader returns, keeping row order.
-pub fn group_by_parent<K: Eq + Hash, V>(
+pub fn group_by_parent<K: Eq + Hash, V, S: BuildHasher + Default>(
     rows: impl IntoIterator<Item = (K, V)>,
-) -> HashMap<K, Vec<V>> {
-    let mut groups: HashMap<K, Vec<V>> = HashMap::new();
+) -> HashMap<K, Vec<V>, S> {
+    let mut groups: HashMap<K, Vec<V>, S> = HashMap::default();
     for (parent, child) in rows {
         groups.entry(parent).or_default().push(child);
     }

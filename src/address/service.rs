@@ -52,16 +52,15 @@ pub async fn of_contacts(
         .limit(max_rows);
 
     let rows = db.query_all(&select).await?;
-    let mut attached = rows
-        .iter()
-        .map(|row| {
-            Ok(AttachedAddress {
-                contact_id: row.try_get_by_index(columns.len())?,
-                is_primary: row.try_get_by_index(columns.len() + 1)?,
-                address: address::Model::from_columns(row, &columns)?,
-            })
-        })
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    // Sized once, as `db::rows_of` does.
+    let mut attached = Vec::with_capacity(rows.len());
+    for row in &rows {
+        attached.push(AttachedAddress {
+            contact_id: row.try_get_by_index(columns.len())?,
+            is_primary: row.try_get_by_index(columns.len() + 1)?,
+            address: address::Model::from_columns(row, &columns)?,
+        });
+    }
     // Sorted here, not by an ORDER BY: with one, SQLite (and PostgreSQL's generic plan, whose
     // LIMIT is a parameter) may walk the primary key in order and filter every row, where
     // without one both read just these keys from the parent's index (BENCHMARKS.md).

@@ -272,13 +272,12 @@ pub async fn of_customers(
         .to_owned();
 
     let rows = db.query_all(&statement).await?;
-    let mut pairs = rows
-        .iter()
-        .map(|row| {
-            let parent: Uuid = row.try_get_by_index(columns.len())?;
-            Ok((parent, contact::Model::from_columns(row, &columns)?))
-        })
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    // Sized once, as `db::rows_of` does.
+    let mut pairs = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let parent: Uuid = row.try_get_by_index(columns.len())?;
+        pairs.push((parent, contact::Model::from_columns(row, &columns)?));
+    }
     pairs.sort_by_key(|(_, contact)| contact.id);
     Ok(pairs)
 }

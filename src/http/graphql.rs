@@ -476,11 +476,10 @@ fn unavailable(error: &AppError, field: String) -> ServerError {
     server_error
 }
 
-/// A written `data` object as a whole response: `{"data":…,"extensions":{"trackingId":…}}`.
-fn with_tracking_id(data: Vec<u8>, tracking_id: TrackingId) -> Vec<u8> {
-    let mut body = Vec::with_capacity(data.len() + 80);
-    body.extend_from_slice(b"{\"data\":");
-    body.extend_from_slice(&data);
+/// Close a response the compiled read path opened (`{"data":…`) with its tracking id:
+/// `{"data":…,"extensions":{"trackingId":…}}`, written in place rather than copied into a
+/// new buffer (the copy was 2% of Kith's CPU on a 280 KB page).
+fn with_tracking_id(mut body: Vec<u8>, tracking_id: TrackingId) -> Vec<u8> {
     body.extend_from_slice(b",\"extensions\":{\"trackingId\":");
     // A tracking id is a JSON string that needs no escaping, but quote it properly anyway.
     let _ = serde_json::to_writer(&mut body, &tracking_id.to_string());

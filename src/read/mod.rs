@@ -55,7 +55,8 @@ pub fn compile(
 
 /// How a compiled operation ended.
 pub enum Outcome {
-    /// Its `data`, as JSON.
+    /// The response opened with its `data`: `{"data":…`, for the caller to add its
+    /// `extensions` and the closing brace to, in place (a nested page is hundreds of KB).
     Written(Vec<u8>),
     /// Async-graphql must run it (and reports whatever went wrong as the schema defines it).
     Fallback,
@@ -73,6 +74,7 @@ impl Compiled {
     pub async fn run(mut self, cx: &ReadContext<'_>) -> Outcome {
         let loaded = cx.rows.loaded();
         let mut out = json::Out::new();
+        out.raw(b"{\"data\":");
         match root::run(&mut self.plan, cx, &mut out).await {
             Ok(()) => Outcome::Written(out.into_bytes()),
             Err((Fallback::Unavailable(error), field)) => Outcome::Unavailable { error, field },

@@ -16,7 +16,6 @@
 //! this path never answers differently. Fields this module cannot write in SQL (masked
 //! values, floats) leave the plan to that path too.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use sea_orm::sea_query::{
@@ -156,7 +155,7 @@ async fn write_roots<P: SqlObject>(
         .query_all(&select)
         .await
         .map_err(crate::error::AppError::from)?;
-    let mut written = HashMap::with_capacity(rows.len());
+    let mut written = Written::with_capacity_and_hasher(rows.len(), Default::default());
     let mut total: u64 = 0;
     for result in &rows {
         let decoded: Result<(Uuid, i64, Option<String>), DbErr> = (|| {
